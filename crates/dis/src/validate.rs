@@ -1,0 +1,687 @@
+//! Checking that a parsed module means something safe to run: every operand
+//! legal for its opcode and inside the memory it names, every branch, type,
+//! link and handler reference valid, every data item inside module data and
+//! never a non-pointer value in a pointer slot (or the reverse).
+//!
+//! What validation cannot prove — offsets into heap objects, array indices,
+//! nil pointers, the frame a function is called with when no call site shows
+//! it — the runtime checks. [`Analysis`] hands it what validation learnt.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::error::LoadError;
+use crate::image::*;
+use crate::opcode::{Kind, Opcode, Slot, Ty};
+use crate::read::Spans;
+
+/// A function found in the code: its first instruction, the instruction
+/// after its last, and the frame type its callers give it where known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub entry: usize,
+    pub end: usize,
+    pub frame_type: Option<i32>,
+    /// Bytes of frame the function's direct `n(fp)` operands reach: a frame
+    /// smaller than this must never be used to run it.
+    pub frame_extent: usize,
+}
+
+/// What validation proved about a module, for the runtime to rely on.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Functions in pc order; every instruction belongs to exactly one.
+    pub functions: Vec<Function>,
+}
+
+impl Analysis {
+    /// The function containing instruction `pc`.
+    pub fn function_at(&self, pc: usize) -> Option<&Function> {
+        let i = self.functions.partition_point(|f| f.entry <= pc);
+        self.functions.get(i.checked_sub(1)?).filter(|f| pc < f.end)
+    }
+}
+
+struct Ctx<'a> {
+    m: &'a Module,
+    spans: Option<&'a Spans>,
+    word: usize,
+    types: HashMap<i32, &'a TypeDesc>,
+}
+
+impl Ctx<'_> {
+    fn inst_err(&self, pc: usize, msg: impl std::fmt::Display) -> LoadError {
+        let op = self.m.code[pc].op;
+        let msg = format!("instruction {pc} ({op}): {msg}");
+        match self.spans.and_then(|s| s.insts.get(pc)) {
+            Some(&o) => LoadError::at(o, msg),
+            None => LoadError::new(msg),
+        }
+    }
+
+    fn span_err(&self, which: impl Fn(&Spans) -> Option<usize>, msg: String) -> LoadError {
+        match self.spans.and_then(which) {
+            Some(o) => LoadError::at(o, msg),
+            None => LoadError::new(msg),
+        }
+    }
+
+    fn valid_pc(&self, pc: i32) -> bool {
+        pc >= 0 && (pc as usize) < self.m.code.len()
+    }
+
+    fn mp_type(&self) -> Option<&TypeDesc> {
+        if self.m.data_size > 0 {
+            self.types.get(&0).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Validates a module for a machine with the given word size.
+pub fn validate(m: &Module, word: WordSize, spans: Option<&Spans>) -> Result<Analysis, LoadError> {
+    let mut cx = Ctx {
+        m,
+        spans,
+        word: word.bytes(),
+        types: HashMap::new(),
+    };
+    check_types(&mut cx)?;
+    check_header(&cx)?;
+    let image = check_data(&cx)?;
+    check_links(&cx)?;
+    check_handlers(&cx)?;
+    for pc in 0..m.code.len() {
+        check_inst(&cx, pc, &image)?;
+    }
+    let analysis = find_functions(&cx)?;
+    check_frames(&cx, &analysis)?;
+    Ok(analysis)
+}
+
+fn check_types(cx: &mut Ctx) -> Result<(), LoadError> {
+    let m = cx.m;
+    for (i, t) in m.types.iter().enumerate() {
+        let err = |msg: String| cx.span_err(|s| s.types.get(i).copied(), msg);
+        if t.id < 0 || t.id as usize >= m.types.len() || cx.types.contains_key(&t.id) {
+            return Err(err(format!(
+                "heap id range: type id {} repeated or out of range",
+                t.id
+            )));
+        }
+        if t.size < 0 {
+            return Err(err(format!("type {}: negative size {}", t.id, t.size)));
+        }
+        if let Some(last) = t.pointer_offsets(cx.word).last() {
+            if last + cx.word > t.size as usize {
+                return Err(err(format!(
+                    "type {}: pointer map marks offset {last} beyond size {}",
+                    t.id, t.size
+                )));
+            }
+        }
+        cx.types.insert(t.id, t);
+    }
+    Ok(())
+}
+
+fn check_header(cx: &Ctx) -> Result<(), LoadError> {
+    let m = cx.m;
+    let err = |msg: String| cx.span_err(|s| Some(s.header), msg);
+    if m.data_size > 0 {
+        match cx.types.get(&0) {
+            Some(t) if t.size == m.data_size => {}
+            Some(t) => {
+                return Err(err(format!(
+                    "bad desc for mp: type 0 has size {}, data size is {}",
+                    t.size, m.data_size
+                )))
+            }
+            None => return Err(err("missing desc for mp".into())),
+        }
+    }
+    let entry_ok = (m.entry_pc == -1 && m.entry_type == -1)
+        || (cx.valid_pc(m.entry_pc) && cx.types.contains_key(&m.entry_type));
+    if !entry_ok {
+        return Err(err(format!(
+            "bad entry: pc {} type {}",
+            m.entry_pc, m.entry_type
+        )));
+    }
+    if (m.flags & flags::HASLDT != 0) != m.imports.is_some() {
+        return Err(err("HASLDT flag and import table disagree".into()));
+    }
+    if (m.flags & flags::HASEXCEPT != 0) != m.handlers.is_some() {
+        return Err(err("HASEXCEPT flag and exception table disagree".into()));
+    }
+    Ok(())
+}
+
+/// An area being initialised: module data or the elements of an array.
+struct Area {
+    /// Index into `DataImage::areas`.
+    id: usize,
+    base: usize,
+    end: usize,
+    ty: Option<i32>,
+}
+
+/// Module data as the data items leave it, so that case and goto tables can
+/// be checked. Arrays are tracked only by their element type and length.
+pub(crate) struct DataImage {
+    pub bytes: Vec<u8>,
+    /// Pointer slots already given a value, per area (area 0 is module data).
+    set: HashSet<(usize, usize)>,
+    /// Arrays created by `DEFA`: (area, offset) → (elem type, len, area id).
+    arrays: HashMap<(usize, usize), (i32, usize, usize)>,
+    nareas: usize,
+}
+
+fn check_data(cx: &Ctx) -> Result<DataImage, LoadError> {
+    let m = cx.m;
+    let word = cx.word;
+    let mut img = DataImage {
+        bytes: vec![0; m.data_size as usize],
+        set: HashSet::new(),
+        arrays: HashMap::new(),
+        nareas: 1,
+    };
+    let mut area = Area {
+        id: 0,
+        base: 0,
+        end: m.data_size as usize,
+        ty: cx.mp_type().map(|t| t.id),
+    };
+    let mut stack: Vec<Area> = Vec::new();
+    for (i, d) in m.data.iter().enumerate() {
+        let err = |msg: String| cx.span_err(|s| s.data.get(i).copied(), msg);
+        let off = d.offset() as usize;
+        if matches!(d, Datum::Pop { .. }) {
+            area = stack
+                .pop()
+                .ok_or_else(|| err("pop range: apop with no array open".into()))?;
+            continue;
+        }
+        if area.base + off > area.end {
+            return Err(err(format!(
+                "bad data item range: offset {off} outside {} bytes",
+                area.end - area.base
+            )));
+        }
+        let at = area.base + off;
+        let elem_ty = area.ty.and_then(|t| cx.types.get(&t).copied());
+        // Pointer maps repeat with the element size inside arrays (and
+        // module data is one element of its own type).
+        let is_ptr = |p: usize| {
+            elem_ty.is_some_and(|t| t.size > 0 && t.is_pointer(p % t.size as usize, word))
+        };
+        let overlaps_ptr = |p: usize, len: usize| {
+            len > 0 && (p / word..=(p + len - 1) / word).any(|w| is_ptr(w * word))
+        };
+        let fits = |len: usize| len <= area.end - at;
+        match d {
+            Datum::Bytes { bytes, .. } => {
+                if !fits(bytes.len()) || overlaps_ptr(at, bytes.len()) {
+                    return Err(err(format!("bad byte data range at offset {off}")));
+                }
+                if area.id == 0 {
+                    img.bytes[at..at + bytes.len()].copy_from_slice(bytes);
+                }
+            }
+            Datum::Words { words, .. } => {
+                let len = words.len() * word;
+                if !fits(len) || !at.is_multiple_of(word) || overlaps_ptr(at, len) {
+                    return Err(err(format!("bad word data range at offset {off}")));
+                }
+                if area.id == 0 {
+                    for (k, &v) in words.iter().enumerate() {
+                        let p = at + k * word;
+                        let v = v as i64;
+                        img.bytes[p..p + word].copy_from_slice(&v.to_le_bytes()[..word]);
+                    }
+                }
+            }
+            Datum::Longs { longs, .. } => {
+                let len = longs.len() * 8;
+                if !fits(len) || !at.is_multiple_of(8) || overlaps_ptr(at, len) {
+                    return Err(err(format!("bad long data range at offset {off}")));
+                }
+                if area.id == 0 {
+                    for (k, &v) in longs.iter().enumerate() {
+                        img.bytes[at + k * 8..at + k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+            Datum::Reals { bits, .. } => {
+                let len = bits.len() * 8;
+                if !fits(len) || !at.is_multiple_of(8) || overlaps_ptr(at, len) {
+                    return Err(err(format!("bad real data range at offset {off}")));
+                }
+            }
+            Datum::String { .. } | Datum::Array { .. } => {
+                let what = if matches!(d, Datum::String { .. }) {
+                    "string"
+                } else {
+                    "array"
+                };
+                if !fits(word)
+                    || !at.is_multiple_of(word)
+                    || !is_ptr(at)
+                    || !img.set.insert((area.id, at))
+                {
+                    return Err(err(format!("bad {what} data range at offset {off}")));
+                }
+                if let Datum::Array { elem, len, .. } = *d {
+                    let t = cx
+                        .types
+                        .get(&elem)
+                        .ok_or_else(|| err(format!("bad array type {elem}")))?;
+                    let bytes = (t.size as u64).saturating_mul(len.max(0) as u64);
+                    if len < 0 || bytes > 128 << 20 {
+                        return Err(err(format!("bad array size {len}")));
+                    }
+                    img.arrays
+                        .insert((area.id, at), (elem, len as usize, img.nareas));
+                    img.nareas += 1;
+                }
+            }
+            Datum::Index { index, .. } => {
+                let &(elem, len, id) = img
+                    .arrays
+                    .get(&(area.id, at))
+                    .ok_or_else(|| err(format!("ind not array at offset {off}")))?;
+                if *index < 0 || *index as usize > len || stack.len() >= 4 {
+                    return Err(err(format!("array init range: index {index} of {len}")));
+                }
+                let esize = cx.types[&elem].size as usize;
+                // Offsets inside an array are relative to the indexed element.
+                let next = Area {
+                    id,
+                    base: *index as usize * esize,
+                    end: len * esize,
+                    ty: Some(elem),
+                };
+                stack.push(std::mem::replace(&mut area, next));
+            }
+            Datum::Pop { .. } => unreachable!("handled above"),
+        }
+    }
+    if !stack.is_empty() {
+        return Err(cx.span_err(
+            |s| s.data.last().copied(),
+            "unbalanced array data: indir without apop".into(),
+        ));
+    }
+    Ok(img)
+}
+
+fn check_links(cx: &Ctx) -> Result<(), LoadError> {
+    for (i, l) in cx.m.links.iter().enumerate() {
+        let ok = if l.pc == -1 {
+            l.frame == -1
+        } else {
+            cx.valid_pc(l.pc) && cx.types.contains_key(&l.frame)
+        };
+        if !ok {
+            return Err(cx.span_err(
+                |s| s.links.get(i).copied(),
+                format!(
+                    "bad module link {:?}: pc {} frame type {}",
+                    l.name, l.pc, l.frame
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_handlers(cx: &Ctx) -> Result<(), LoadError> {
+    let n = cx.m.code.len() as i32;
+    for (i, h) in cx.m.handlers.iter().flatten().enumerate() {
+        let err = |msg: String| {
+            cx.span_err(
+                |s| s.handlers.get(i).copied(),
+                format!("bad exception handler {i}: {msg}"),
+            )
+        };
+        if h.pc1 < 0 || h.pc1 >= n || h.pc2 > n || h.pc1 > h.pc2 {
+            return Err(err(format!(
+                "range {}..{} with {n} instructions",
+                h.pc1, h.pc2
+            )));
+        }
+        if h.desc != -1 && !cx.types.contains_key(&h.desc) {
+            return Err(err(format!("type {}", h.desc)));
+        }
+        if h.eoff < 0 || !(h.eoff as usize).is_multiple_of(cx.word) {
+            return Err(err(format!("exception offset {}", h.eoff)));
+        }
+        for c in &h.cases {
+            if !cx.valid_pc(c.pc) {
+                return Err(err(format!("pc {} for {:?}", c.pc, c.name)));
+            }
+        }
+        if h.wildcard != -1 && !cx.valid_pc(h.wildcard) {
+            return Err(err(format!("wildcard pc {}", h.wildcard)));
+        }
+    }
+    Ok(())
+}
+
+/// Width in bytes of what an operand of this kind touches, if fixed.
+fn width(kind: Kind, word: usize) -> Option<usize> {
+    match kind {
+        Kind::Read(t) | Kind::Write(t) => Some(t.size(word)),
+        Kind::Update => Some(word),
+        Kind::Addr | Kind::Val | Kind::Target | Kind::Type => None,
+    }
+}
+
+fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
+    let m = cx.m;
+    let i = &m.code[pc];
+    let info = i.op.info();
+    let word = cx.word;
+    for (name, slot, o) in [
+        ("source", info.src, i.src),
+        ("middle", info.mid, i.mid),
+        ("destination", info.dst, i.dst),
+    ] {
+        let kind = match (slot, o) {
+            (Slot::No, Operand::None) | (Slot::Opt(_), Operand::None) => continue,
+            (Slot::No, _) => return Err(cx.inst_err(pc, format!("takes no {name} operand"))),
+            (Slot::Req(_), Operand::None) => {
+                return Err(cx.inst_err(pc, format!("needs a {name} operand")))
+            }
+            (Slot::Opt(k) | Slot::Req(k), _) => k,
+        };
+        match (kind, o) {
+            (Kind::Target, Operand::Imm(t)) if !cx.valid_pc(t) => {
+                return Err(cx.inst_err(
+                    pc,
+                    format!(
+                        "branch target {t} out of range (code has {} instructions)",
+                        m.code.len()
+                    ),
+                ));
+            }
+            (Kind::Type, Operand::Imm(t)) if !cx.types.contains_key(&t) => {
+                return Err(cx.inst_err(
+                    pc,
+                    format!("type {t} out of range ({} types)", m.types.len()),
+                ));
+            }
+            (Kind::Target | Kind::Type, _) => {
+                return Err(cx.inst_err(pc, format!("{name} operand must be an immediate")));
+            }
+            (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_))
+                if i.op != Opcode::Lea =>
+            {
+                return Err(cx.inst_err(pc, format!("{name} operand cannot be an immediate")));
+            }
+            (Kind::Read(Ty::P | Ty::F | Ty::L | Ty::S16 | Ty::R32), Operand::Imm(_)) => {
+                return Err(cx.inst_err(
+                    pc,
+                    format!("{name} operand cannot be an immediate of this type"),
+                ));
+            }
+            _ => {}
+        }
+        let w = width(kind, word);
+        match o {
+            Operand::Fp(off) | Operand::IndFp { ptr: off, .. }
+                if (off < 0
+                    || (matches!(o, Operand::IndFp { .. })
+                        && !(off as usize).is_multiple_of(word))) =>
+            {
+                return Err(cx.inst_err(pc, format!("{name} frame offset {off} invalid")));
+            }
+            Operand::Mp(off) => {
+                let len = w.unwrap_or(0);
+                check_mp(cx, pc, name, off, len, kind)?;
+            }
+            Operand::IndMp { ptr, .. } => check_mp(cx, pc, name, ptr, word, Kind::Read(Ty::W))?,
+            _ => {}
+        }
+        if let Operand::IndFp { off, .. } | Operand::IndMp { off, .. } = o {
+            if off < 0 {
+                return Err(cx.inst_err(pc, format!("{name} operand has negative offset {off}")));
+            }
+        }
+    }
+    // Instruction-specific operand values known at load time.
+    match i.op {
+        Opcode::Load => {
+            let n = m.imports.as_ref().map_or(0, |v| v.len());
+            if let Operand::Imm(k) = i.mid {
+                if k < 0 || k as usize >= n {
+                    return Err(
+                        cx.inst_err(pc, format!("import table {k} out of range ({n} tables)"))
+                    );
+                }
+            }
+        }
+        Opcode::Case | Opcode::Casel | Opcode::Casec | Opcode::Goto => {
+            if let Operand::Mp(off) = i.dst {
+                check_table(cx, pc, off as usize, img)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_mp(
+    cx: &Ctx,
+    pc: usize,
+    name: &str,
+    off: i32,
+    len: usize,
+    kind: Kind,
+) -> Result<(), LoadError> {
+    let size = cx.m.data_size as usize;
+    if off < 0 || off as usize + len.max(1) > size {
+        return Err(cx.inst_err(
+            pc,
+            format!("{name} operand {off}(mp) outside module data of {size} bytes"),
+        ));
+    }
+    let off = off as usize;
+    let word = cx.word;
+    if let Some(t) = cx.mp_type() {
+        match kind {
+            Kind::Read(Ty::P) | Kind::Write(Ty::P) | Kind::Update if !t.is_pointer(off, word) => {
+                return Err(cx.inst_err(
+                    pc,
+                    format!("{name} operand {off}(mp) is not a pointer slot"),
+                ));
+            }
+            Kind::Write(_) if t.has_pointer_in(off, len, word) => {
+                return Err(cx.inst_err(
+                    pc,
+                    format!("{name} operand {off}(mp) writes over a pointer"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a case, casel, casec or goto table in module data: it fits, and
+/// every pc in it is an instruction (or -1, "no default").
+fn check_table(cx: &Ctx, pc: usize, off: usize, img: &DataImage) -> Result<(), LoadError> {
+    let word = cx.word;
+    let size = img.bytes.len();
+    let read = |o: usize| -> Option<i64> {
+        let b = img.bytes.get(o..o + word)?;
+        Some(if word == 8 {
+            i64::from_le_bytes(b.try_into().ok()?)
+        } else {
+            i32::from_le_bytes(b.try_into().ok()?) as i64
+        })
+    };
+    let bad = |msg: String| cx.inst_err(pc, format!("jump table at {off}(mp): {msg}"));
+    let n = read(off).ok_or_else(|| bad("outside module data".into()))?;
+    let op = cx.m.code[pc].op;
+    let (first, stride, pc_at) = match op {
+        Opcode::Goto => {
+            // goto: a list of pcs indexed by the source operand; the first
+            // word is the count less one as limbo writes it.
+            return Ok(());
+        }
+        Opcode::Casel => (2 * word, 2 * 8.max(word), 16),
+        _ => (word, 3 * word, 2 * word),
+    };
+    let n = if n < 0 { -n - 1 } else { n };
+    let n = usize::try_from(n).map_err(|_| bad(format!("count {n}")))?;
+    let need = n
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(first + word))
+        .unwrap_or(usize::MAX);
+    if need > size - off {
+        return Err(bad(format!("{n} entries do not fit")));
+    }
+    let ninst = cx.m.code.len() as i64;
+    let pcs = (0..n)
+        .map(|k| off + first + k * stride + pc_at)
+        .chain([off + first + n * stride]);
+    for p in pcs {
+        let t = read(p).unwrap_or(-2);
+        if t < -1 || t >= ninst {
+            return Err(bad(format!(
+                "target {t} out of range (code has {ninst} instructions)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Splits the code into functions at every entry point: links, the module
+/// entry, and call, spawn and function-reference (`movpc`) targets. Finds
+/// each function's frame type from its link or from `frame $t, x(fp)`
+/// followed by `call x(fp), $pc`.
+fn find_functions(cx: &Ctx) -> Result<Analysis, LoadError> {
+    let m = cx.m;
+    let mut frames: BTreeMap<usize, Option<i32>> = BTreeMap::new();
+    let mut note = |pc: usize, t: Option<i32>| {
+        let e = frames.entry(pc).or_insert(t);
+        if e.is_none() {
+            *e = t;
+        }
+    };
+    if !m.code.is_empty() {
+        note(0, None);
+    }
+    if m.entry_pc >= 0 {
+        note(m.entry_pc as usize, Some(m.entry_type));
+    }
+    for l in &m.links {
+        if l.pc >= 0 {
+            note(l.pc as usize, Some(l.frame));
+        }
+    }
+    // The frame type last set into each frame slot, for call sites.
+    let mut pending: HashMap<i32, i32> = HashMap::new();
+    for i in &m.code {
+        match (i.op, i.src, i.dst) {
+            (Opcode::Frame, Operand::Imm(t), Operand::Fp(slot)) => {
+                pending.insert(slot, t);
+            }
+            (Opcode::Call | Opcode::Spawn, Operand::Fp(slot), Operand::Imm(target)) => {
+                note(target as usize, pending.get(&slot).copied());
+            }
+            (Opcode::Call | Opcode::Spawn, _, Operand::Imm(target)) => note(target as usize, None),
+            (Opcode::Movpc, Operand::Imm(target), _) => note(target as usize, None),
+            _ => {}
+        }
+    }
+    let entries: Vec<(usize, Option<i32>)> = frames.into_iter().collect();
+    let mut functions = Vec::with_capacity(entries.len());
+    for (k, &(entry, frame_type)) in entries.iter().enumerate() {
+        let end = entries.get(k + 1).map_or(m.code.len(), |e| e.0);
+        let frame_extent = (entry..end)
+            .map(|pc| inst_frame_extent(cx, pc))
+            .max()
+            .unwrap_or(0);
+        functions.push(Function {
+            entry,
+            end,
+            frame_type,
+            frame_extent,
+        });
+    }
+    Ok(Analysis { functions })
+}
+
+/// Where a function's frame type is known, every direct frame operand must
+/// lie inside it and respect its pointer map.
+fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
+    let word = cx.word;
+    for f in &a.functions {
+        let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else {
+            continue;
+        };
+        let size = t.size as usize;
+        if size < NREG * word {
+            return Err(cx.inst_err(
+                f.entry,
+                format!("frame type {} smaller than a frame header", t.id),
+            ));
+        }
+        if f.frame_extent > size {
+            let pc = (f.entry..f.end)
+                .find(|&pc| inst_frame_extent(cx, pc) > size)
+                .unwrap_or(f.entry);
+            return Err(cx.inst_err(
+                pc,
+                format!("frame operand beyond frame type {} of {size} bytes", t.id),
+            ));
+        }
+        for pc in f.entry..f.end {
+            let i = &cx.m.code[pc];
+            let info = i.op.info();
+            for (slot, o) in [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)] {
+                let Operand::Fp(off) = o else { continue };
+                let off = off as usize;
+                match slot.kind() {
+                    Some(Kind::Read(Ty::P) | Kind::Write(Ty::P) | Kind::Update)
+                        if !t.is_pointer(off, word) =>
+                    {
+                        return Err(cx.inst_err(
+                            pc,
+                            format!("{off}(fp) is not a pointer slot of frame type {}", t.id),
+                        ));
+                    }
+                    Some(k @ Kind::Write(ty)) if ty != Ty::P => {
+                        let len = width(k, word).unwrap_or(0);
+                        if t.has_pointer_in(off, len, word) {
+                            return Err(cx.inst_err(
+                                pc,
+                                format!("{off}(fp) writes over a pointer of frame type {}", t.id),
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn inst_frame_extent(cx: &Ctx, pc: usize) -> usize {
+    let i = &cx.m.code[pc];
+    let info = i.op.info();
+    [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)]
+        .iter()
+        .filter_map(|&(slot, o)| match o {
+            Operand::Fp(off) => {
+                Some(off as usize + slot.kind().and_then(|k| width(k, cx.word)).unwrap_or(1))
+            }
+            Operand::IndFp { ptr, .. } => Some(ptr as usize + cx.word),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}

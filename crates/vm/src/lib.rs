@@ -1,0 +1,1 @@
+//! The Dis runtime (see the crate description).
