@@ -411,7 +411,7 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
                     format!("type {t} out of range ({} types)", m.types.len()),
                 ));
             }
-            (Kind::Target | Kind::Type, _) => {
+            (Kind::Target | Kind::Type, o) if !matches!(o, Operand::Imm(_)) => {
                 return Err(cx.inst_err(pc, format!("{name} operand must be an immediate")));
             }
             (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_))
