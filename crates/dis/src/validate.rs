@@ -496,7 +496,7 @@ fn check_mp(
                     format!("{name} operand {off}(mp) is not a pointer slot"),
                 ));
             }
-            Kind::Write(_) if t.has_pointer_in(off, len, word) => {
+            Kind::Write(ty) if ty != Ty::P && t.has_pointer_in(off, len, word) => {
                 return Err(cx.inst_err(
                     pc,
                     format!("{name} operand {off}(mp) writes over a pointer"),
