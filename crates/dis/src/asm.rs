@@ -21,19 +21,13 @@ struct Line<'a> {
 
 impl Line<'_> {
     fn err(&self, col: usize, msg: impl Into<String>) -> AsmError {
-        AsmError {
-            line: self.no,
-            col,
-            msg: msg.into(),
-        }
+        AsmError { line: self.no, col, msg: msg.into() }
     }
 
     fn want(&self, n: usize) -> Result<(), AsmError> {
         if self.args.len() != n {
-            return Err(self.err(
-                self.word_col,
-                format!("{} takes {n} arguments, got {}", self.word, self.args.len()),
-            ));
+            return Err(self
+                .err(self.word_col, format!("{} takes {n} arguments, got {}", self.word, self.args.len())));
         }
         Ok(())
     }
@@ -51,10 +45,7 @@ impl Line<'_> {
     /// `@mp+N` (or `@mp`): a data offset.
     fn data_offset(&self, k: usize) -> Result<i32, AsmError> {
         let a = &self.args[k];
-        let rest = a
-            .text
-            .strip_prefix("@mp")
-            .ok_or_else(|| self.err(a.col, "expected @mp+offset"))?;
+        let rest = a.text.strip_prefix("@mp").ok_or_else(|| self.err(a.col, "expected @mp+offset"))?;
         if rest.is_empty() {
             return Ok(0);
         }
@@ -122,12 +113,7 @@ fn unquote(s: &str) -> Result<String, String> {
                 let v = u32::from_str_radix(hex, 16).map_err(|_| "bad \\u escape")?;
                 out.push(char::from_u32(v).ok_or("bad \\u escape")?);
             }
-            other => {
-                return Err(format!(
-                    "unknown escape \\{}",
-                    other.map_or(String::new(), String::from)
-                ))
-            }
+            other => return Err(format!("unknown escape \\{}", other.map_or(String::new(), String::from))),
         }
     }
     Ok(out)
@@ -155,11 +141,7 @@ fn split(no: usize, line: &str) -> Result<Option<Line<'_>>, AsmError> {
         }
     }
     if in_str {
-        return Err(AsmError {
-            line: no,
-            col: line.len() + 1,
-            msg: "unterminated string".into(),
-        });
+        return Err(AsmError { line: no, col: line.len() + 1, msg: "unterminated string".into() });
     }
     let body = &line[..end];
     let start = body.len() - body.trim_start().len();
@@ -177,10 +159,7 @@ fn split(no: usize, line: &str) -> Result<Option<Line<'_>>, AsmError> {
         let mut push = |from: usize, to: usize| {
             let raw = &rest[from..to];
             let lead = raw.len() - raw.trim_start().len();
-            args.push(Arg {
-                text: raw.trim(),
-                col: rest_start + from + lead + 1,
-            });
+            args.push(Arg { text: raw.trim(), col: rest_start + from + lead + 1 });
         };
         for (i, c) in rest.char_indices() {
             if in_str {
@@ -205,12 +184,7 @@ fn split(no: usize, line: &str) -> Result<Option<Line<'_>>, AsmError> {
         }
         push(from, rest.len());
     }
-    Ok(Some(Line {
-        no,
-        word,
-        word_col: start + 1,
-        args,
-    }))
+    Ok(Some(Line { no, word, word_col: start + 1, args }))
 }
 
 fn parse_operand(l: &Line, a: &Arg) -> Result<Operand, AsmError> {
@@ -366,18 +340,15 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
                 let offset = l.data_offset(0)?;
                 let vals = 1..a.len();
                 m.data.push(match l.word {
-                    "byte" => Datum::Bytes {
-                        offset,
-                        bytes: vals.map(|k| l.int(k)).collect::<Result<_, _>>()?,
-                    },
-                    "word" => Datum::Words {
-                        offset,
-                        words: vals.map(|k| l.int(k)).collect::<Result<_, _>>()?,
-                    },
-                    "long" => Datum::Longs {
-                        offset,
-                        longs: vals.map(|k| l.int(k)).collect::<Result<_, _>>()?,
-                    },
+                    "byte" => {
+                        Datum::Bytes { offset, bytes: vals.map(|k| l.int(k)).collect::<Result<_, _>>()? }
+                    }
+                    "word" => {
+                        Datum::Words { offset, words: vals.map(|k| l.int(k)).collect::<Result<_, _>>()? }
+                    }
+                    "long" => {
+                        Datum::Longs { offset, longs: vals.map(|k| l.int(k)).collect::<Result<_, _>>()? }
+                    }
                     _ => {
                         let bits = vals
                             .map(|k| {
@@ -396,10 +367,7 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
             }
             "string" => {
                 l.want(2)?;
-                m.data.push(Datum::String {
-                    offset: l.data_offset(0)?,
-                    text: l.string(1)?,
-                });
+                m.data.push(Datum::String { offset: l.data_offset(0)?, text: l.string(1)? });
             }
             "array" => {
                 if !(3..=4).contains(&a.len()) {
@@ -437,12 +405,7 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
             }
             "link" => {
                 l.want(4)?;
-                m.links.push(Link {
-                    frame: l.int(0)?,
-                    pc: l.int(1)?,
-                    sig: l.int(2)?,
-                    name: l.string(3)?,
-                });
+                m.links.push(Link { frame: l.int(0)?, pc: l.int(1)?, sig: l.int(2)?, name: l.string(3)? });
             }
             "ldt" => {
                 l.want(1)?;
@@ -458,15 +421,8 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
                     return Err(l.err(l.word_col, "ext outside an ldt"));
                 }
                 pending_ext -= 1;
-                let list = m
-                    .imports
-                    .as_mut()
-                    .and_then(|v| v.last_mut())
-                    .expect("ldt opened a list");
-                list.push(Import {
-                    sig: l.int(0)?,
-                    name: l.string(1)?,
-                });
+                let list = m.imports.as_mut().and_then(|v| v.last_mut()).expect("ldt opened a list");
+                list.push(Import { sig: l.int(0)?, name: l.string(1)? });
             }
             "exceptions" => {
                 l.want(1)?;
@@ -493,20 +449,12 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
             }
             "exctab" => {
                 l.want(2)?;
-                let left = pending_cases
-                    .ok_or_else(|| l.err(l.word_col, "exctab outside an exception"))?;
-                let h = m
-                    .handlers
-                    .as_mut()
-                    .and_then(|v| v.last_mut())
-                    .expect("exception opened a handler");
+                let left = pending_cases.ok_or_else(|| l.err(l.word_col, "exctab outside an exception"))?;
+                let h = m.handlers.as_mut().and_then(|v| v.last_mut()).expect("exception opened a handler");
                 let pc = l.int(1)?;
                 if a[0].text == "*" {
                     if left != 0 {
-                        return Err(l.err(
-                            a[0].col,
-                            format!("{left} more named cases expected before *"),
-                        ));
+                        return Err(l.err(a[0].col, format!("{left} more named cases expected before *")));
                     }
                     h.wildcard = pc;
                     pending_cases = None;
@@ -514,10 +462,7 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
                     if left == 0 {
                         return Err(l.err(a[0].col, "more cases than the exception declared"));
                     }
-                    h.cases.push(ExcCase {
-                        name: l.string(0)?,
-                        pc,
-                    });
+                    h.cases.push(ExcCase { name: l.string(0)?, pc });
                     pending_cases = Some(left - 1);
                 }
             }
@@ -528,13 +473,9 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
             name => {
                 let op = Opcode::from_name(name)
                     .ok_or_else(|| l.err(l.word_col, format!("unknown instruction {name:?}")))?;
-                let ops = a
-                    .iter()
-                    .map(|arg| parse_operand(&l, arg))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let (src, mid, dst) = place(op, ops).ok_or_else(|| {
-                    l.err(l.word_col, format!("wrong number of operands for {name}"))
-                })?;
+                let ops = a.iter().map(|arg| parse_operand(&l, arg)).collect::<Result<Vec<_>, _>>()?;
+                let (src, mid, dst) = place(op, ops)
+                    .ok_or_else(|| l.err(l.word_col, format!("wrong number of operands for {name}")))?;
                 if matches!(mid, Operand::IndFp { .. } | Operand::IndMp { .. }) {
                     let col = a.get(1).map_or(l.word_col, |x| x.col);
                     return Err(l.err(col, "the middle operand cannot be indirect"));
@@ -551,11 +492,7 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
         });
     }
     if !have_module {
-        return Err(AsmError {
-            line: last_no,
-            col: 1,
-            msg: "no module directive".into(),
-        });
+        return Err(AsmError { line: last_no, col: 1, msg: "no module directive".into() });
     }
     Ok(m)
 }
@@ -579,10 +516,8 @@ mod tests {
                     for d in choices(row.dst) {
                         let pick = |b: bool| if b { o } else { Operand::None };
                         let want = (pick(s), pick(mm), pick(d));
-                        let ops: Vec<Operand> = [want.0, want.1, want.2]
-                            .into_iter()
-                            .filter(|x| !x.is_none())
-                            .collect();
+                        let ops: Vec<Operand> =
+                            [want.0, want.1, want.2].into_iter().filter(|x| !x.is_none()).collect();
                         assert_eq!(place(row.op, ops), Some(want), "{}", row.name);
                     }
                 }
@@ -604,10 +539,7 @@ mod tests {
 
     #[test]
     fn strings_unescape() {
-        assert_eq!(
-            unquote(r#""a\nb\z\"\\\u{7f}""#).unwrap(),
-            "a\nb\0\"\\\u{7f}"
-        );
+        assert_eq!(unquote(r#""a\nb\z\"\\\u{7f}""#).unwrap(), "a\nb\0\"\\\u{7f}");
         assert!(unquote(r#""\q""#).is_err());
     }
 }

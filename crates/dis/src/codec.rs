@@ -16,24 +16,13 @@ pub fn decode_operand(b: &[u8]) -> Option<(i32, usize)> {
         0x40 => Some(((c | !0x7F) as i32, 1)),
         0x80 => {
             let v = ((c & 0x3F) << 8) | *b.get(1)? as u32;
-            let v = if c & 0x20 != 0 {
-                v as i32 - (1 << 14)
-            } else {
-                v as i32
-            };
+            let v = if c & 0x20 != 0 { v as i32 - (1 << 14) } else { v as i32 };
             Some((v, 2))
         }
         _ => {
             let tail = b.get(1..4)?;
-            let v = ((c & 0x3F) << 24)
-                | (tail[0] as u32) << 16
-                | (tail[1] as u32) << 8
-                | tail[2] as u32;
-            let v = if c & 0x20 != 0 {
-                v as i32 - (1 << 30)
-            } else {
-                v as i32
-            };
+            let v = ((c & 0x3F) << 24) | (tail[0] as u32) << 16 | (tail[1] as u32) << 8 | tail[2] as u32;
+            let v = if c & 0x20 != 0 { v as i32 - (1 << 30) } else { v as i32 };
             Some((v, 4))
         }
     }
@@ -93,10 +82,7 @@ mod tests {
     #[test]
     fn out_of_range_values_are_refused() {
         let mut b = Vec::new();
-        assert_eq!(
-            encode_operand(&mut b, OPERAND_MAX + 1),
-            Err(OPERAND_MAX + 1)
-        );
+        assert_eq!(encode_operand(&mut b, OPERAND_MAX + 1), Err(OPERAND_MAX + 1));
         assert_eq!(encode_operand(&mut b, i32::MIN), Err(i32::MIN));
         assert!(b.is_empty());
     }

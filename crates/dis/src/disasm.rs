@@ -28,11 +28,7 @@ pub fn operand(o: Operand) -> String {
 
 /// Formats one instruction: `name\tsrc,mid,dst` with absent operands left out.
 pub fn inst(i: &Inst) -> String {
-    let ops: Vec<String> = [i.src, i.mid, i.dst]
-        .into_iter()
-        .filter(|o| !o.is_none())
-        .map(operand)
-        .collect();
+    let ops: Vec<String> = [i.src, i.mid, i.dst].into_iter().filter(|o| !o.is_none()).map(operand).collect();
     if ops.is_empty() {
         i.op.name().to_string()
     } else {
@@ -78,10 +74,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn join<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
-    v.into_iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    v.into_iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// Writes `count` only where it differs from the 1 that Limbo writes for
@@ -101,11 +94,8 @@ pub fn disassemble(m: &Module) -> String {
     if let Magic::Signed(sig) = &m.magic {
         let _ = writeln!(o, "\tsigned\t\"{}\"", hex(sig));
     }
-    let mut names: Vec<&str> = flags::NAMES
-        .iter()
-        .filter(|(b, _)| m.flags & b != 0)
-        .map(|&(_, n)| n)
-        .collect();
+    let mut names: Vec<&str> =
+        flags::NAMES.iter().filter(|(b, _)| m.flags & b != 0).map(|&(_, n)| n).collect();
     let known = flags::NAMES.iter().fold(0, |a, (b, _)| a | b);
     let unknown = m.flags & !known;
     let unknown_s = format!("{unknown:#x}");
@@ -132,48 +122,23 @@ pub fn disassemble(m: &Module) -> String {
             Datum::Bytes { offset, bytes } => writeln!(o, "\tbyte\t@mp+{offset},{}", join(bytes)),
             Datum::Words { offset, words } => writeln!(o, "\tword\t@mp+{offset},{}", join(words)),
             Datum::Longs { offset, longs } => writeln!(o, "\tlong\t@mp+{offset},{}", join(longs)),
-            Datum::Reals { offset, bits } => writeln!(
-                o,
-                "\treal\t@mp+{offset},{}",
-                join(bits.iter().map(|&b| real(b)))
-            ),
-            Datum::String { offset, text } => writeln!(o, "\tstring\t@mp+{offset},{}", quote(text)),
-            Datum::Array {
-                offset,
-                elem,
-                len,
-                count,
-            } => {
-                writeln!(
-                    o,
-                    "\tarray\t@mp+{offset},${elem},{len}{}",
-                    count_suffix(*count)
-                )
+            Datum::Reals { offset, bits } => {
+                writeln!(o, "\treal\t@mp+{offset},{}", join(bits.iter().map(|&b| real(b))))
             }
-            Datum::Index {
-                offset,
-                index,
-                count,
-            } => {
+            Datum::String { offset, text } => writeln!(o, "\tstring\t@mp+{offset},{}", quote(text)),
+            Datum::Array { offset, elem, len, count } => {
+                writeln!(o, "\tarray\t@mp+{offset},${elem},{len}{}", count_suffix(*count))
+            }
+            Datum::Index { offset, index, count } => {
                 writeln!(o, "\tindir\t@mp+{offset},{index}{}", count_suffix(*count))
             }
-            Datum::Pop {
-                offset: 0,
-                count: 1,
-            } => writeln!(o, "\tapop"),
+            Datum::Pop { offset: 0, count: 1 } => writeln!(o, "\tapop"),
             Datum::Pop { offset, count } => writeln!(o, "\tapop\t{offset},{count}"),
         };
     }
     let _ = writeln!(o, "\tmodule\t{}", m.name);
     for l in &m.links {
-        let _ = writeln!(
-            o,
-            "\tlink\t{},{},{:#x},{}",
-            l.frame,
-            l.pc,
-            l.sig,
-            quote(&l.name)
-        );
+        let _ = writeln!(o, "\tlink\t{},{},{:#x},{}", l.frame, l.pc, l.sig, quote(&l.name));
     }
     for list in m.imports.iter().flatten() {
         let _ = writeln!(o, "\tldt\t{}", list.len());

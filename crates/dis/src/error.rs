@@ -12,17 +12,11 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn at(offset: usize, msg: impl Into<String>) -> Self {
-        LoadError {
-            offset: Some(offset),
-            msg: msg.into(),
-        }
+        LoadError { offset: Some(offset), msg: msg.into() }
     }
 
     pub fn new(msg: impl Into<String>) -> Self {
-        LoadError {
-            offset: None,
-            msg: msg.into(),
-        }
+        LoadError { offset: None, msg: msg.into() }
     }
 }
 

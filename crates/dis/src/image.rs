@@ -94,9 +94,7 @@ impl TypeDesc {
             return false;
         }
         let w = offset / word;
-        self.map
-            .get(w / 8)
-            .is_some_and(|b| b & (0x80 >> (w % 8)) != 0)
+        self.map.get(w / 8).is_some_and(|b| b & (0x80 >> (w % 8)) != 0)
     }
 
     /// True if any pointer slot overlaps bytes `offset .. offset+len`.
@@ -112,9 +110,7 @@ impl TypeDesc {
     /// Byte offsets of all pointer slots.
     pub fn pointer_offsets(&self, word: usize) -> impl Iterator<Item = usize> + '_ {
         self.map.iter().enumerate().flat_map(move |(i, &b)| {
-            (0..8)
-                .filter(move |bit| b & (0x80 >> bit) != 0)
-                .map(move |bit| (i * 8 + bit) * word)
+            (0..8).filter(move |bit| b & (0x80 >> bit) != 0).map(move |bit| (i * 8 + bit) * word)
         })
     }
 }
@@ -132,12 +128,7 @@ pub enum Datum {
     /// `DEFF`: reals, kept as IEEE bits so that every value round-trips.
     Reals { offset: i32, bits: Vec<u64> },
     /// `DEFA`: a new zeroed array of `len` elements of type `elem`.
-    Array {
-        offset: i32,
-        elem: i32,
-        len: i32,
-        count: i32,
-    },
+    Array { offset: i32, elem: i32, len: i32, count: i32 },
     /// `DIND`: following items initialise the array at `offset`, from element `index`.
     Index { offset: i32, index: i32, count: i32 },
     /// `DAPOP`: back to the enclosing area.

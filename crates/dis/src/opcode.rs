@@ -351,9 +351,9 @@ opcodes! {
     Cvtxx1 = 168 "cvtxx1" [rw, rw, ww];
     Cvtfx = 169 "cvtfx" [rf, rf, ww];
     Cvtxf = 170 "cvtxf" [rw, rf, wf];
-    Expw = 171 "expw" [rw, rw, ww];
-    Expl = 172 "expl" [rw, rl, wl];
-    Expf = 173 "expf" [rw, rf, wf];
+    Expw = 171 "expw" [rw, (rw), ww];
+    Expl = 172 "expl" [rw, (rl), wl];
+    Expf = 173 "expf" [rw, (rf), wf];
     Self_ = 174 "self" [_, _, wp];
 }
 
@@ -383,8 +383,7 @@ impl Opcode {
     /// True for instructions whose destination is a branch target taken
     /// conditionally (the `b*` compare-and-branch family).
     pub fn is_cond_branch(self) -> bool {
-        matches!(self.info().mid, Slot::Req(_))
-            && matches!(self.info().dst, Slot::Req(Kind::Target))
+        matches!(self.info().mid, Slot::Req(_)) && matches!(self.info().dst, Slot::Req(Kind::Target))
     }
 }
 
@@ -420,11 +419,7 @@ mod tests {
         // The encoding gives the middle operand no indirect mode, so no
         // instruction may need its address.
         for row in OPCODES {
-            assert!(
-                !matches!(row.mid.kind(), Some(Kind::Addr | Kind::Val | Kind::Update)),
-                "{}",
-                row.name
-            );
+            assert!(!matches!(row.mid.kind(), Some(Kind::Addr | Kind::Val | Kind::Update)), "{}", row.name);
         }
     }
 

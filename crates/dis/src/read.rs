@@ -61,20 +61,17 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self, what: &str) -> Result<u8, LoadError> {
-        let b = *self
-            .b
-            .get(self.pos)
-            .ok_or_else(|| self.err(format!("truncated Dis file: reading {what}")))?;
+        let b =
+            *self.b.get(self.pos).ok_or_else(|| self.err(format!("truncated Dis file: reading {what}")))?;
         self.pos += 1;
         Ok(b)
     }
 
     fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], LoadError> {
         if n > self.remaining() {
-            return Err(self.err(format!(
-                "truncated Dis file: {what} needs {n} bytes, {} left",
-                self.remaining()
-            )));
+            return Err(
+                self.err(format!("truncated Dis file: {what} needs {n} bytes, {} left", self.remaining()))
+            );
         }
         let s = &self.b[self.pos..self.pos + n];
         self.pos += n;
@@ -158,8 +155,7 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
         spans.insts.push(r.pos);
         let at = r.pos;
         let opb = r.byte("opcode")?;
-        let op = Opcode::from_u8(opb)
-            .ok_or_else(|| LoadError::at(at, format!("unknown opcode {opb}")))?;
+        let op = Opcode::from_u8(opb).ok_or_else(|| LoadError::at(at, format!("unknown opcode {opb}")))?;
         let mode = r.byte("addressing mode")?;
         let mid = match mode & 0xC0 {
             0x00 => Operand::None,
@@ -197,16 +193,10 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
         let offset = r.bounded("data item offset", 0, MAX_DATA)?;
         let count = n as usize;
         let item = match sm >> 4 {
-            item::DEFB => Datum::Bytes {
-                offset,
-                bytes: r.bytes(count, "byte data")?.to_vec(),
-            },
+            item::DEFB => Datum::Bytes { offset, bytes: r.bytes(count, "byte data")?.to_vec() },
             item::DEFW => {
                 let raw = r.bytes(count.saturating_mul(4), "word data")?;
-                let words = raw
-                    .chunks(4)
-                    .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect();
+                let words = raw.chunks(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
                 Datum::Words { offset, words }
             }
             item::DEFS => {
@@ -225,27 +215,15 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
                 if sm >> 4 == item::DEFF {
                     Datum::Reals { offset, bits: vals }
                 } else {
-                    Datum::Longs {
-                        offset,
-                        longs: vals.into_iter().map(|v| v as i64).collect(),
-                    }
+                    Datum::Longs { offset, longs: vals.into_iter().map(|v| v as i64).collect() }
                 }
             }
             item::DEFA => {
                 let elem = r.word("array type")? as i32;
                 let len = r.word("array length")? as i32;
-                Datum::Array {
-                    offset,
-                    elem,
-                    len,
-                    count: n,
-                }
+                Datum::Array { offset, elem, len, count: n }
             }
-            item::DIND => Datum::Index {
-                offset,
-                index: r.word("array index")? as i32,
-                count: n,
-            },
+            item::DIND => Datum::Index { offset, index: r.word("array index")? as i32, count: n },
             item::DAPOP => Datum::Pop { offset, count: n },
             k => return Err(LoadError::at(at, format!("bad data item kind {k}"))),
         };
@@ -261,12 +239,7 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
         let frame = r.operand("link frame type")?;
         let sig = r.word("link signature")?;
         let name = r.cstring("link name")?;
-        links.push(Link {
-            pc,
-            frame,
-            sig,
-            name,
-        });
+        links.push(Link { pc, frame, sig, name });
     }
 
     if flags & flags::HASLDT0 != 0 {
@@ -311,15 +284,7 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
                 cases.push(ExcCase { name, pc });
             }
             let wildcard = r.operand("wildcard handler pc")?;
-            hs.push(Handler {
-                eoff,
-                pc1,
-                pc2,
-                desc,
-                ne: nn >> 16,
-                cases,
-                wildcard,
-            });
+            hs.push(Handler { eoff, pc1, pc2, desc, ne: nn >> 16, cases, wildcard });
         }
         if r.byte("exception table end")? != 0 {
             return Err(LoadError::at(r.pos - 1, "exception table not terminated"));
@@ -329,11 +294,7 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
         None
     };
 
-    let source = if r.remaining() > 0 {
-        Some(r.cstring("source path")?)
-    } else {
-        None
-    };
+    let source = if r.remaining() > 0 { Some(r.cstring("source path")?) } else { None };
     if r.remaining() > 0 {
         return Err(r.err(format!("{} bytes of trailing garbage", r.remaining())));
     }

@@ -3,6 +3,11 @@
 //! link and handler reference valid, every data item inside module data and
 //! never a non-pointer value in a pointer slot (or the reverse).
 //!
+//! Writes are checked against type maps, reads are not: Limbo keeps borrowed
+//! pointers (say, a string constant that module data holds) in plain word
+//! slots, but a value written over a pointer slot, or a counted pointer
+//! written into a plain slot, would corrupt reference counts.
+//!
 //! What validation cannot prove — offsets into heap objects, array indices,
 //! nil pointers, the frame a function is called with when no call site shows
 //! it — the runtime checks. [`Analysis`] hands it what validation learnt.
@@ -14,31 +19,29 @@ use crate::image::*;
 use crate::opcode::{Kind, Opcode, Slot, Ty};
 use crate::read::Spans;
 
-/// A function found in the code: its first instruction, the instruction
-/// after its last, and the frame type its callers give it where known.
+/// A function: an entry point and the instructions reachable from it
+/// without following calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Function {
     pub entry: usize,
-    pub end: usize,
+    /// The frame type its callers give it, where a link or a call site shows it.
     pub frame_type: Option<i32>,
-    /// Bytes of frame the function's direct `n(fp)` operands reach: a frame
-    /// smaller than this must never be used to run it.
+    /// Bytes of frame its reachable `n(fp)` operands reach: the runtime must
+    /// never run it with a smaller frame.
     pub frame_extent: usize,
+    /// Instructions reachable from the entry, in pc order.
+    pub body: Vec<usize>,
+    /// False when a jump table outside module data hides some successors:
+    /// then `body` and `frame_extent` are a lower bound.
+    pub complete: bool,
 }
 
 /// What validation proved about a module, for the runtime to rely on.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
-    /// Functions in pc order; every instruction belongs to exactly one.
-    pub functions: Vec<Function>,
-}
-
-impl Analysis {
-    /// The function containing instruction `pc`.
-    pub fn function_at(&self, pc: usize) -> Option<&Function> {
-        let i = self.functions.partition_point(|f| f.entry <= pc);
-        self.functions.get(i.checked_sub(1)?).filter(|f| pc < f.end)
-    }
+    /// Functions by entry pc: the module entry, links, and every call,
+    /// spawn and `movpc` target.
+    pub functions: BTreeMap<usize, Function>,
 }
 
 struct Ctx<'a> {
@@ -80,12 +83,7 @@ impl Ctx<'_> {
 
 /// Validates a module for a machine with the given word size.
 pub fn validate(m: &Module, word: WordSize, spans: Option<&Spans>) -> Result<Analysis, LoadError> {
-    let mut cx = Ctx {
-        m,
-        spans,
-        word: word.bytes(),
-        types: HashMap::new(),
-    };
+    let mut cx = Ctx { m, spans, word: word.bytes(), types: HashMap::new() };
     check_types(&mut cx)?;
     check_header(&cx)?;
     let image = check_data(&cx)?;
@@ -94,7 +92,7 @@ pub fn validate(m: &Module, word: WordSize, spans: Option<&Spans>) -> Result<Ana
     for pc in 0..m.code.len() {
         check_inst(&cx, pc, &image)?;
     }
-    let analysis = find_functions(&cx)?;
+    let analysis = find_functions(&cx, &image);
     check_frames(&cx, &analysis)?;
     Ok(analysis)
 }
@@ -104,10 +102,7 @@ fn check_types(cx: &mut Ctx) -> Result<(), LoadError> {
     for (i, t) in m.types.iter().enumerate() {
         let err = |msg: String| cx.span_err(|s| s.types.get(i).copied(), msg);
         if t.id < 0 || t.id as usize >= m.types.len() || cx.types.contains_key(&t.id) {
-            return Err(err(format!(
-                "heap id range: type id {} repeated or out of range",
-                t.id
-            )));
+            return Err(err(format!("heap id range: type id {} repeated or out of range", t.id)));
         }
         if t.size < 0 {
             return Err(err(format!("type {}: negative size {}", t.id, t.size)));
@@ -143,10 +138,7 @@ fn check_header(cx: &Ctx) -> Result<(), LoadError> {
     let entry_ok = (m.entry_pc == -1 && m.entry_type == -1)
         || (cx.valid_pc(m.entry_pc) && cx.types.contains_key(&m.entry_type));
     if !entry_ok {
-        return Err(err(format!(
-            "bad entry: pc {} type {}",
-            m.entry_pc, m.entry_type
-        )));
+        return Err(err(format!("bad entry: pc {} type {}", m.entry_pc, m.entry_type)));
     }
     if (m.flags & flags::HASLDT != 0) != m.imports.is_some() {
         return Err(err("HASLDT flag and import table disagree".into()));
@@ -186,20 +178,13 @@ fn check_data(cx: &Ctx) -> Result<DataImage, LoadError> {
         arrays: HashMap::new(),
         nareas: 1,
     };
-    let mut area = Area {
-        id: 0,
-        base: 0,
-        end: m.data_size as usize,
-        ty: cx.mp_type().map(|t| t.id),
-    };
+    let mut area = Area { id: 0, base: 0, end: m.data_size as usize, ty: cx.mp_type().map(|t| t.id) };
     let mut stack: Vec<Area> = Vec::new();
     for (i, d) in m.data.iter().enumerate() {
         let err = |msg: String| cx.span_err(|s| s.data.get(i).copied(), msg);
         let off = d.offset() as usize;
         if matches!(d, Datum::Pop { .. }) {
-            area = stack
-                .pop()
-                .ok_or_else(|| err("pop range: apop with no array open".into()))?;
+            area = stack.pop().ok_or_else(|| err("pop range: apop with no array open".into()))?;
             continue;
         }
         if area.base + off > area.end {
@@ -212,12 +197,10 @@ fn check_data(cx: &Ctx) -> Result<DataImage, LoadError> {
         let elem_ty = area.ty.and_then(|t| cx.types.get(&t).copied());
         // Pointer maps repeat with the element size inside arrays (and
         // module data is one element of its own type).
-        let is_ptr = |p: usize| {
-            elem_ty.is_some_and(|t| t.size > 0 && t.is_pointer(p % t.size as usize, word))
-        };
-        let overlaps_ptr = |p: usize, len: usize| {
-            len > 0 && (p / word..=(p + len - 1) / word).any(|w| is_ptr(w * word))
-        };
+        let is_ptr =
+            |p: usize| elem_ty.is_some_and(|t| t.size > 0 && t.is_pointer(p % t.size as usize, word));
+        let overlaps_ptr =
+            |p: usize, len: usize| len > 0 && (p / word..=(p + len - 1) / word).any(|w| is_ptr(w * word));
         let fits = |len: usize| len <= area.end - at;
         match d {
             Datum::Bytes { bytes, .. } => {
@@ -259,29 +242,17 @@ fn check_data(cx: &Ctx) -> Result<DataImage, LoadError> {
                 }
             }
             Datum::String { .. } | Datum::Array { .. } => {
-                let what = if matches!(d, Datum::String { .. }) {
-                    "string"
-                } else {
-                    "array"
-                };
-                if !fits(word)
-                    || !at.is_multiple_of(word)
-                    || !is_ptr(at)
-                    || !img.set.insert((area.id, at))
-                {
+                let what = if matches!(d, Datum::String { .. }) { "string" } else { "array" };
+                if !fits(word) || !at.is_multiple_of(word) || !is_ptr(at) || !img.set.insert((area.id, at)) {
                     return Err(err(format!("bad {what} data range at offset {off}")));
                 }
                 if let Datum::Array { elem, len, .. } = *d {
-                    let t = cx
-                        .types
-                        .get(&elem)
-                        .ok_or_else(|| err(format!("bad array type {elem}")))?;
+                    let t = cx.types.get(&elem).ok_or_else(|| err(format!("bad array type {elem}")))?;
                     let bytes = (t.size as u64).saturating_mul(len.max(0) as u64);
                     if len < 0 || bytes > 128 << 20 {
                         return Err(err(format!("bad array size {len}")));
                     }
-                    img.arrays
-                        .insert((area.id, at), (elem, len as usize, img.nareas));
+                    img.arrays.insert((area.id, at), (elem, len as usize, img.nareas));
                     img.nareas += 1;
                 }
             }
@@ -295,40 +266,28 @@ fn check_data(cx: &Ctx) -> Result<DataImage, LoadError> {
                 }
                 let esize = cx.types[&elem].size as usize;
                 // Offsets inside an array are relative to the indexed element.
-                let next = Area {
-                    id,
-                    base: *index as usize * esize,
-                    end: len * esize,
-                    ty: Some(elem),
-                };
+                let next = Area { id, base: *index as usize * esize, end: len * esize, ty: Some(elem) };
                 stack.push(std::mem::replace(&mut area, next));
             }
             Datum::Pop { .. } => unreachable!("handled above"),
         }
     }
     if !stack.is_empty() {
-        return Err(cx.span_err(
-            |s| s.data.last().copied(),
-            "unbalanced array data: indir without apop".into(),
-        ));
+        return Err(
+            cx.span_err(|s| s.data.last().copied(), "unbalanced array data: indir without apop".into())
+        );
     }
     Ok(img)
 }
 
 fn check_links(cx: &Ctx) -> Result<(), LoadError> {
     for (i, l) in cx.m.links.iter().enumerate() {
-        let ok = if l.pc == -1 {
-            l.frame == -1
-        } else {
-            cx.valid_pc(l.pc) && cx.types.contains_key(&l.frame)
-        };
+        let ok =
+            if l.pc == -1 { l.frame == -1 } else { cx.valid_pc(l.pc) && cx.types.contains_key(&l.frame) };
         if !ok {
             return Err(cx.span_err(
                 |s| s.links.get(i).copied(),
-                format!(
-                    "bad module link {:?}: pc {} frame type {}",
-                    l.name, l.pc, l.frame
-                ),
+                format!("bad module link {:?}: pc {} frame type {}", l.name, l.pc, l.frame),
             ));
         }
     }
@@ -339,16 +298,10 @@ fn check_handlers(cx: &Ctx) -> Result<(), LoadError> {
     let n = cx.m.code.len() as i32;
     for (i, h) in cx.m.handlers.iter().flatten().enumerate() {
         let err = |msg: String| {
-            cx.span_err(
-                |s| s.handlers.get(i).copied(),
-                format!("bad exception handler {i}: {msg}"),
-            )
+            cx.span_err(|s| s.handlers.get(i).copied(), format!("bad exception handler {i}: {msg}"))
         };
         if h.pc1 < 0 || h.pc1 >= n || h.pc2 > n || h.pc1 > h.pc2 {
-            return Err(err(format!(
-                "range {}..{} with {n} instructions",
-                h.pc1, h.pc2
-            )));
+            return Err(err(format!("range {}..{} with {n} instructions", h.pc1, h.pc2)));
         }
         if h.desc != -1 && !cx.types.contains_key(&h.desc) {
             return Err(err(format!("type {}", h.desc)));
@@ -382,48 +335,33 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
     let i = &m.code[pc];
     let info = i.op.info();
     let word = cx.word;
-    for (name, slot, o) in [
-        ("source", info.src, i.src),
-        ("middle", info.mid, i.mid),
-        ("destination", info.dst, i.dst),
-    ] {
+    for (name, slot, o) in
+        [("source", info.src, i.src), ("middle", info.mid, i.mid), ("destination", info.dst, i.dst)]
+    {
         let kind = match (slot, o) {
             (Slot::No, Operand::None) | (Slot::Opt(_), Operand::None) => continue,
             (Slot::No, _) => return Err(cx.inst_err(pc, format!("takes no {name} operand"))),
-            (Slot::Req(_), Operand::None) => {
-                return Err(cx.inst_err(pc, format!("needs a {name} operand")))
-            }
+            (Slot::Req(_), Operand::None) => return Err(cx.inst_err(pc, format!("needs a {name} operand"))),
             (Slot::Opt(k) | Slot::Req(k), _) => k,
         };
         match (kind, o) {
             (Kind::Target, Operand::Imm(t)) if !cx.valid_pc(t) => {
                 return Err(cx.inst_err(
                     pc,
-                    format!(
-                        "branch target {t} out of range (code has {} instructions)",
-                        m.code.len()
-                    ),
+                    format!("branch target {t} out of range (code has {} instructions)", m.code.len()),
                 ));
             }
             (Kind::Type, Operand::Imm(t)) if !cx.types.contains_key(&t) => {
-                return Err(cx.inst_err(
-                    pc,
-                    format!("type {t} out of range ({} types)", m.types.len()),
-                ));
+                return Err(cx.inst_err(pc, format!("type {t} out of range ({} types)", m.types.len())));
             }
             (Kind::Target | Kind::Type, o) if !matches!(o, Operand::Imm(_)) => {
                 return Err(cx.inst_err(pc, format!("{name} operand must be an immediate")));
             }
-            (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_))
-                if i.op != Opcode::Lea =>
-            {
+            (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_)) if i.op != Opcode::Lea => {
                 return Err(cx.inst_err(pc, format!("{name} operand cannot be an immediate")));
             }
             (Kind::Read(Ty::P | Ty::F | Ty::L | Ty::S16 | Ty::R32), Operand::Imm(_)) => {
-                return Err(cx.inst_err(
-                    pc,
-                    format!("{name} operand cannot be an immediate of this type"),
-                ));
+                return Err(cx.inst_err(pc, format!("{name} operand cannot be an immediate of this type")));
             }
             _ => {}
         }
@@ -431,8 +369,7 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
         match o {
             Operand::Fp(off) | Operand::IndFp { ptr: off, .. }
                 if (off < 0
-                    || (matches!(o, Operand::IndFp { .. })
-                        && !(off as usize).is_multiple_of(word))) =>
+                    || (matches!(o, Operand::IndFp { .. }) && !(off as usize).is_multiple_of(word))) =>
             {
                 return Err(cx.inst_err(pc, format!("{name} frame offset {off} invalid")));
             }
@@ -455,9 +392,7 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
             let n = m.imports.as_ref().map_or(0, |v| v.len());
             if let Operand::Imm(k) = i.mid {
                 if k < 0 || k as usize >= n {
-                    return Err(
-                        cx.inst_err(pc, format!("import table {k} out of range ({n} tables)"))
-                    );
+                    return Err(cx.inst_err(pc, format!("import table {k} out of range ({n} tables)")));
                 }
             }
         }
@@ -471,36 +406,20 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn check_mp(
-    cx: &Ctx,
-    pc: usize,
-    name: &str,
-    off: i32,
-    len: usize,
-    kind: Kind,
-) -> Result<(), LoadError> {
+fn check_mp(cx: &Ctx, pc: usize, name: &str, off: i32, len: usize, kind: Kind) -> Result<(), LoadError> {
     let size = cx.m.data_size as usize;
     if off < 0 || off as usize + len.max(1) > size {
-        return Err(cx.inst_err(
-            pc,
-            format!("{name} operand {off}(mp) outside module data of {size} bytes"),
-        ));
+        return Err(cx.inst_err(pc, format!("{name} operand {off}(mp) outside module data of {size} bytes")));
     }
     let off = off as usize;
     let word = cx.word;
     if let Some(t) = cx.mp_type() {
         match kind {
-            Kind::Read(Ty::P) | Kind::Write(Ty::P) | Kind::Update if !t.is_pointer(off, word) => {
-                return Err(cx.inst_err(
-                    pc,
-                    format!("{name} operand {off}(mp) is not a pointer slot"),
-                ));
+            Kind::Write(Ty::P) | Kind::Update if !t.is_pointer(off, word) => {
+                return Err(cx.inst_err(pc, format!("{name} operand {off}(mp) is not a pointer slot")));
             }
             Kind::Write(ty) if ty != Ty::P && t.has_pointer_in(off, len, word) => {
-                return Err(cx.inst_err(
-                    pc,
-                    format!("{name} operand {off}(mp) writes over a pointer"),
-                ));
+                return Err(cx.inst_err(pc, format!("{name} operand {off}(mp) writes over a pointer")));
             }
             _ => {}
         }
@@ -511,8 +430,22 @@ fn check_mp(
 /// Checks a case, casel, casec or goto table in module data: it fits, and
 /// every pc in it is an instruction (or -1, "no default").
 fn check_table(cx: &Ctx, pc: usize, off: usize, img: &DataImage) -> Result<(), LoadError> {
+    let op = cx.m.code[pc].op;
+    let targets = table_targets(cx, op, off, img)
+        .ok_or_else(|| cx.inst_err(pc, format!("jump table at {off}(mp) does not fit in module data")))?;
+    let ninst = cx.m.code.len() as i64;
+    match targets.into_iter().find(|&t| t < -1 || t >= ninst) {
+        Some(t) => Err(cx.inst_err(
+            pc,
+            format!("jump table at {off}(mp): target {t} out of range (code has {ninst} instructions)"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The targets of a jump table in module data, if it can be read.
+fn table_targets(cx: &Ctx, op: Opcode, off: usize, img: &DataImage) -> Option<Vec<i64>> {
     let word = cx.word;
-    let size = img.bytes.len();
     let read = |o: usize| -> Option<i64> {
         let b = img.bytes.get(o..o + word)?;
         Some(if word == 8 {
@@ -521,58 +454,61 @@ fn check_table(cx: &Ctx, pc: usize, off: usize, img: &DataImage) -> Result<(), L
             i32::from_le_bytes(b.try_into().ok()?) as i64
         })
     };
-    let bad = |msg: String| cx.inst_err(pc, format!("jump table at {off}(mp): {msg}"));
-    let n = read(off).ok_or_else(|| bad("outside module data".into()))?;
-    let op = cx.m.code[pc].op;
+    // goto: the operand addresses the first of a list of pcs whose count
+    // stands in the word before it.
+    let (off, n) = if op == Opcode::Goto {
+        (off.checked_sub(word)?, read(off.checked_sub(word)?)?)
+    } else {
+        (off, read(off)?)
+    };
     let (first, stride, pc_at) = match op {
-        Opcode::Goto => {
-            // goto: a list of pcs indexed by the source operand; the first
-            // word is the count less one as limbo writes it.
-            return Ok(());
-        }
-        Opcode::Casel => (2 * word, 2 * 8.max(word), 16),
+        Opcode::Goto => (word, word, 0),
+        // casel: a count padded to two words, then 8-byte bounds and a pc
+        // padded to two words per arm.
+        Opcode::Casel => (2 * word, 16 + 2 * word, 16),
         _ => (word, 3 * word, 2 * word),
     };
-    let n = if n < 0 { -n - 1 } else { n };
-    let n = usize::try_from(n).map_err(|_| bad(format!("count {n}")))?;
-    let need = n
-        .checked_mul(stride)
-        .and_then(|v| v.checked_add(first + word))
-        .unwrap_or(usize::MAX);
-    if need > size - off {
-        return Err(bad(format!("{n} entries do not fit")));
+    let n = if op != Opcode::Goto && n < 0 { -n - 1 } else { n };
+    let n = usize::try_from(n).ok()?;
+    let last = n.checked_mul(stride)?.checked_add(off + first)?;
+    if last.checked_add(if op == Opcode::Goto { 0 } else { word })? > img.bytes.len() {
+        return None;
     }
-    let ninst = cx.m.code.len() as i64;
-    let pcs = (0..n)
-        .map(|k| off + first + k * stride + pc_at)
-        .chain([off + first + n * stride]);
-    for p in pcs {
-        let t = read(p).unwrap_or(-2);
-        if t < -1 || t >= ninst {
-            return Err(bad(format!(
-                "target {t} out of range (code has {ninst} instructions)"
-            )));
-        }
+    let mut pcs: Vec<usize> = (0..n).map(|k| off + first + k * stride + pc_at).collect();
+    if op != Opcode::Goto {
+        pcs.push(last);
     }
-    Ok(())
+    pcs.into_iter().map(read).collect()
 }
 
-/// Splits the code into functions at every entry point: links, the module
-/// entry, and call, spawn and function-reference (`movpc`) targets. Finds
-/// each function's frame type from its link or from `frame $t, x(fp)`
-/// followed by `call x(fp), $pc`.
-fn find_functions(cx: &Ctx) -> Result<Analysis, LoadError> {
+/// Instructions that never fall through to the next.
+fn ends_flow(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::Jmp
+            | Opcode::Ret
+            | Opcode::Exit
+            | Opcode::Raise
+            | Opcode::Goto
+            | Opcode::Case
+            | Opcode::Casec
+            | Opcode::Casel
+    )
+}
+
+/// Finds the functions: every entry point (module entry, links, call,
+/// spawn and `movpc` targets) with the instructions reachable from it, and
+/// its frame type from its link or from `frame $t, x(fp)` followed by
+/// `call x(fp), $pc`.
+fn find_functions(cx: &Ctx, img: &DataImage) -> Analysis {
     let m = cx.m;
-    let mut frames: BTreeMap<usize, Option<i32>> = BTreeMap::new();
+    let mut entries: BTreeMap<usize, Option<i32>> = BTreeMap::new();
     let mut note = |pc: usize, t: Option<i32>| {
-        let e = frames.entry(pc).or_insert(t);
+        let e = entries.entry(pc).or_insert(t);
         if e.is_none() {
             *e = t;
         }
     };
-    if !m.code.is_empty() {
-        note(0, None);
-    }
     if m.entry_pc >= 0 {
         note(m.entry_pc as usize, Some(m.entry_type));
     }
@@ -596,56 +532,83 @@ fn find_functions(cx: &Ctx) -> Result<Analysis, LoadError> {
             _ => {}
         }
     }
-    let entries: Vec<(usize, Option<i32>)> = frames.into_iter().collect();
-    let mut functions = Vec::with_capacity(entries.len());
-    for (k, &(entry, frame_type)) in entries.iter().enumerate() {
-        let end = entries.get(k + 1).map_or(m.code.len(), |e| e.0);
-        let frame_extent = (entry..end)
-            .map(|pc| inst_frame_extent(cx, pc))
-            .max()
-            .unwrap_or(0);
-        functions.push(Function {
-            entry,
-            end,
-            frame_type,
-            frame_extent,
-        });
-    }
-    Ok(Analysis { functions })
+    let n = m.code.len();
+    let handlers = m.handlers.as_deref().unwrap_or(&[]);
+    let functions = entries
+        .into_iter()
+        .map(|(entry, frame_type)| {
+            let mut seen = vec![false; n];
+            let mut work = vec![entry];
+            let mut complete = true;
+            let mut handled = vec![false; handlers.len()];
+            while let Some(pc) = work.pop() {
+                if pc >= n || seen[pc] {
+                    continue;
+                }
+                seen[pc] = true;
+                let i = &m.code[pc];
+                if !ends_flow(i.op) {
+                    work.push(pc + 1);
+                }
+                if let Operand::Imm(t) = i.dst {
+                    if i.op.info().dst == Slot::Req(Kind::Target)
+                        && i.op != Opcode::Call
+                        && i.op != Opcode::Spawn
+                    {
+                        work.push(t as usize);
+                    }
+                }
+                if matches!(i.op, Opcode::Goto | Opcode::Case | Opcode::Casec | Opcode::Casel) {
+                    let targets = match i.dst {
+                        Operand::Mp(off) => table_targets(cx, i.op, off as usize, img),
+                        _ => None,
+                    };
+                    match targets {
+                        Some(t) => work.extend(t.into_iter().filter(|&t| t >= 0).map(|t| t as usize)),
+                        None => complete = false,
+                    }
+                }
+                for (k, h) in handlers.iter().enumerate() {
+                    if !handled[k] && (h.pc1 as usize..h.pc2 as usize).contains(&pc) {
+                        handled[k] = true;
+                        work.extend(h.cases.iter().map(|c| c.pc as usize));
+                        if h.wildcard >= 0 {
+                            work.push(h.wildcard as usize);
+                        }
+                    }
+                }
+            }
+            let body: Vec<usize> = (0..n).filter(|&pc| seen[pc]).collect();
+            let frame_extent = body.iter().map(|&pc| inst_frame_extent(cx, pc)).max().unwrap_or(0);
+            (entry, Function { entry, frame_type, frame_extent, body, complete })
+        })
+        .collect();
+    Analysis { functions }
 }
 
-/// Where a function's frame type is known, every direct frame operand must
-/// lie inside it and respect its pointer map.
+/// Where a function's frame type is known, every direct frame operand it
+/// reaches must lie inside that frame and respect its pointer map.
 fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
     let word = cx.word;
-    for f in &a.functions {
-        let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else {
-            continue;
-        };
+    for f in a.functions.values() {
+        let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else { continue };
         let size = t.size as usize;
         if size < NREG * word {
-            return Err(cx.inst_err(
-                f.entry,
-                format!("frame type {} smaller than a frame header", t.id),
-            ));
+            return Err(cx.inst_err(f.entry, format!("frame type {} smaller than a frame header", t.id)));
         }
-        if f.frame_extent > size {
-            let pc = (f.entry..f.end)
-                .find(|&pc| inst_frame_extent(cx, pc) > size)
-                .unwrap_or(f.entry);
-            return Err(cx.inst_err(
-                pc,
-                format!("frame operand beyond frame type {} of {size} bytes", t.id),
-            ));
-        }
-        for pc in f.entry..f.end {
+        for &pc in &f.body {
+            if inst_frame_extent(cx, pc) > size {
+                return Err(
+                    cx.inst_err(pc, format!("frame operand beyond frame type {} of {size} bytes", t.id))
+                );
+            }
             let i = &cx.m.code[pc];
             let info = i.op.info();
             for (slot, o) in [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)] {
                 let Operand::Fp(off) = o else { continue };
                 let off = off as usize;
                 match slot.kind() {
-                    Some(Kind::Read(Ty::P) | Kind::Write(Ty::P) | Kind::Update)
+                    Some(Kind::Write(Ty::P) | Kind::Update)
                         if !t.is_pointer(off, word) =>
                     {
                         return Err(cx.inst_err(
@@ -653,14 +616,13 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
                             format!("{off}(fp) is not a pointer slot of frame type {}", t.id),
                         ));
                     }
-                    Some(k @ Kind::Write(ty)) if ty != Ty::P => {
-                        let len = width(k, word).unwrap_or(0);
-                        if t.has_pointer_in(off, len, word) {
-                            return Err(cx.inst_err(
-                                pc,
-                                format!("{off}(fp) writes over a pointer of frame type {}", t.id),
-                            ));
-                        }
+                    Some(k @ Kind::Write(ty))
+                        if ty != Ty::P && t.has_pointer_in(off, width(k, word).unwrap_or(0), word) =>
+                    {
+                        return Err(cx.inst_err(
+                            pc,
+                            format!("{off}(fp) writes over a pointer of frame type {}", t.id),
+                        ));
                     }
                     _ => {}
                 }
@@ -676,9 +638,7 @@ fn inst_frame_extent(cx: &Ctx, pc: usize) -> usize {
     [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)]
         .iter()
         .filter_map(|&(slot, o)| match o {
-            Operand::Fp(off) => {
-                Some(off as usize + slot.kind().and_then(|k| width(k, cx.word)).unwrap_or(1))
-            }
+            Operand::Fp(off) => Some(off as usize + slot.kind().and_then(|k| width(k, cx.word)).unwrap_or(1)),
             Operand::IndFp { ptr, .. } => Some(ptr as usize + cx.word),
             _ => None,
         })

@@ -11,8 +11,7 @@ struct Writer {
 
 impl Writer {
     fn op(&mut self, v: i32) -> Result<(), EncodeError> {
-        encode_operand(&mut self.out, v)
-            .map_err(|v| EncodeError(format!("operand {v} out of range")))
+        encode_operand(&mut self.out, v).map_err(|v| EncodeError(format!("operand {v} out of range")))
     }
 
     fn cstring(&mut self, s: &str) -> Result<(), EncodeError> {
@@ -78,11 +77,7 @@ pub fn encode(m: &Module) -> Result<Vec<u8>, EncodeError> {
             Operand::Imm(_) => 0x40,
             Operand::Fp(_) => 0x80,
             Operand::Mp(_) => 0xC0,
-            _ => {
-                return Err(EncodeError(format!(
-                    "instruction {pc}: indirect middle operand"
-                )))
-            }
+            _ => return Err(EncodeError(format!("instruction {pc}: indirect middle operand"))),
         };
         w.out.push(i.op as u8);
         w.out.push(midbits | mode(i.src) << 3 | mode(i.dst));
@@ -107,16 +102,12 @@ pub fn encode(m: &Module) -> Result<Vec<u8>, EncodeError> {
         w.op(d.offset())?;
         match d {
             Datum::Bytes { bytes, .. } => w.out.extend_from_slice(bytes),
-            Datum::Words { words, .. } => words
-                .iter()
-                .for_each(|&v| encode_word(&mut w.out, v as u32)),
+            Datum::Words { words, .. } => words.iter().for_each(|&v| encode_word(&mut w.out, v as u32)),
             Datum::String { text, .. } => w.out.extend_from_slice(text.as_bytes()),
-            Datum::Reals { bits, .. } => bits
-                .iter()
-                .for_each(|b| w.out.extend_from_slice(&b.to_be_bytes())),
-            Datum::Longs { longs, .. } => longs
-                .iter()
-                .for_each(|l| w.out.extend_from_slice(&l.to_be_bytes())),
+            Datum::Reals { bits, .. } => bits.iter().for_each(|b| w.out.extend_from_slice(&b.to_be_bytes())),
+            Datum::Longs { longs, .. } => {
+                longs.iter().for_each(|l| w.out.extend_from_slice(&l.to_be_bytes()))
+            }
             Datum::Array { elem, len, .. } => {
                 encode_word(&mut w.out, *elem as u32);
                 encode_word(&mut w.out, *len as u32);
@@ -147,13 +138,7 @@ pub fn encode(m: &Module) -> Result<Vec<u8>, EncodeError> {
     if let Some(handlers) = &m.handlers {
         w.op(handlers.len() as i32)?;
         for h in handlers {
-            for v in [
-                h.eoff,
-                h.pc1,
-                h.pc2,
-                h.desc,
-                h.cases.len() as i32 | h.ne << 16,
-            ] {
+            for v in [h.eoff, h.pc1, h.pc2, h.desc, h.cases.len() as i32 | h.ne << 16] {
                 w.op(v)?;
             }
             for c in &h.cases {

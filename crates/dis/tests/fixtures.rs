@@ -11,12 +11,7 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
         .expect("fixtures/dis")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "dis"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     v.sort();
     assert!(v.len() >= 20, "fixtures missing");
@@ -39,10 +34,7 @@ fn disassemble_then_assemble_is_identity() {
         let text = dis::disasm::disassemble(&loaded.module);
         let module = dis::asm::assemble(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         assert_eq!(module, loaded.module, "{name}");
-        assert!(
-            dis::write::encode(&module).unwrap() == bytes,
-            "{name}: reassembly differs"
-        );
+        assert!(dis::write::encode(&module).unwrap() == bytes, "{name}: reassembly differs");
     }
 }
 

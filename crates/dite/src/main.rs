@@ -1,6 +1,6 @@
 //! `dite`: the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -16,7 +16,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Disassemble a module in Inferno's assembler syntax.
-    Dis { file: PathBuf },
+    Dis {
+        file: PathBuf,
+        /// Print a module that parses but fails validation too.
+        #[arg(long)]
+        unchecked: bool,
+    },
     /// Assemble a module from assembler syntax.
     Asm {
         file: PathBuf,
@@ -26,8 +31,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dite: {e}");
@@ -36,25 +40,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prefixes an error with the file it concerns.
+fn in_file<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.cmd {
-        Cmd::Dis { file } => {
-            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let loaded =
-                dis::load(&bytes, WordSize::W8).map_err(|e| format!("{}: {e}", file.display()))?;
-            print!("{}", dis::disasm::disassemble(&loaded.module));
+        Cmd::Dis { file, unchecked } => {
+            let bytes = std::fs::read(&file).map_err(in_file(&file))?;
+            let module = if unchecked {
+                dis::read::parse(&bytes).map(|(m, _)| m)
+            } else {
+                dis::load(&bytes, WordSize::W8).map(|l| l.module)
+            };
+            print!("{}", dis::disasm::disassemble(&module.map_err(in_file(&file))?));
             Ok(())
         }
         Cmd::Asm { file, output } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let module =
-                dis::asm::assemble(&text).map_err(|e| format!("{}:{e}", file.display()))?;
-            dis::validate::validate(&module, WordSize::W8, None)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            let bytes =
-                dis::write::encode(&module).map_err(|e| format!("{}: {e}", file.display()))?;
-            std::fs::write(&output, bytes).map_err(|e| format!("{}: {e}", output.display()))
+            let text = std::fs::read_to_string(&file).map_err(in_file(&file))?;
+            let module = dis::asm::assemble(&text).map_err(in_file(&file))?;
+            dis::validate::validate(&module, WordSize::W8, None).map_err(in_file(&file))?;
+            let bytes = dis::write::encode(&module).map_err(in_file(&file))?;
+            std::fs::write(&output, bytes).map_err(in_file(&output))
         }
     }
 }
