@@ -608,9 +608,7 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
                 let Operand::Fp(off) = o else { continue };
                 let off = off as usize;
                 match slot.kind() {
-                    Some(Kind::Write(Ty::P) | Kind::Update)
-                        if !t.is_pointer(off, word) =>
-                    {
+                    Some(Kind::Write(Ty::P) | Kind::Update) if !t.is_pointer(off, word) => {
                         return Err(cx.inst_err(
                             pc,
                             format!("{off}(fp) is not a pointer slot of frame type {}", t.id),

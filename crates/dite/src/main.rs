@@ -15,6 +15,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run a module: `init(nil, PROGRAM :: ARGS)`.
+    Run {
+        /// Compile mode as in emu: 0 interprets, 1 compiles to native code.
+        #[arg(short = 'c', default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        compile: u8,
+        /// Report loading, compilation and collection.
+        #[arg(short = 'v')]
+        verbose: bool,
+        program: PathBuf,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Disassemble a module in Inferno's assembler syntax.
     Dis {
         file: PathBuf,
@@ -32,7 +45,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("dite: {e}");
             ExitCode::FAILURE
@@ -45,8 +58,22 @@ fn in_file<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::Run { compile: _, verbose, program, args } => {
+            let mut vm = vm::Vm::new(vm::Config { verbose });
+            let path = program.to_string_lossy().into_owned();
+            let mut argv = vec![path.clone()];
+            argv.extend(args);
+            match vm.run_program(&path, &argv).map_err(|e| e.to_string())? {
+                vm::Outcome::Done => Ok(ExitCode::SUCCESS),
+                vm::Outcome::Broken(_) => Ok(ExitCode::FAILURE),
+                vm::Outcome::Deadlock => {
+                    eprintln!("dite: deadlock: every thread is blocked");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Cmd::Dis { file, unchecked } => {
             let bytes = std::fs::read(&file).map_err(in_file(&file))?;
             let module = if unchecked {
@@ -55,14 +82,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 dis::load(&bytes, WordSize::W8).map(|l| l.module)
             };
             print!("{}", dis::disasm::disassemble(&module.map_err(in_file(&file))?));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Asm { file, output } => {
             let text = std::fs::read_to_string(&file).map_err(in_file(&file))?;
             let module = dis::asm::assemble(&text).map_err(in_file(&file))?;
             dis::validate::validate(&module, WordSize::W8, None).map_err(in_file(&file))?;
             let bytes = dis::write::encode(&module).map_err(in_file(&file))?;
-            std::fs::write(&output, bytes).map_err(in_file(&output))
+            std::fs::write(&output, bytes).map_err(in_file(&output))?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -1,0 +1,255 @@
+//! Built-in modules (`$Sys`, `$Math`): functions written in Rust that Dis
+//! code loads and calls like any module's.
+//!
+//! Each function declares its arguments in a small spec, which lays out its
+//! frame as Limbo does (arguments from offset 64, each aligned to its size)
+//! and which [`Call`] reads back argument by argument.
+
+pub mod fmt;
+pub mod math;
+pub mod sys;
+
+use std::sync::OnceLock;
+
+use crate::heap::{Heap, Ptr};
+use crate::mem::Addr;
+use crate::stack::{reg, ARGS, REG_RET};
+use crate::types::{Kind, Type};
+use crate::{Trap, Vm};
+
+/// What a built-in function asks of the scheduler when it returns.
+#[derive(Debug, PartialEq)]
+pub enum Flow {
+    /// Carry on with the next instruction.
+    Next,
+    /// Suspend the thread for this many milliseconds (`Sys->sleep`).
+    Sleep(u64),
+}
+
+pub type Run = fn(&mut Call) -> Result<Flow, Trap>;
+
+/// A built-in function.
+pub struct Func {
+    pub name: &'static str,
+    /// The signature hash Limbo computes for the function's type; imports
+    /// must carry the same.
+    pub sig: u32,
+    /// Argument spec: `w` int, `b` byte, `l` big, `f` real, `p` any pointer
+    /// (string, array, list, ref, chan, module), `(...)` an ADT or tuple
+    /// passed by value, `*` variadic (the caller lays out the frame).
+    pub args: &'static str,
+    pub run: Run,
+    frame: OnceLock<&'static Type>,
+}
+
+impl Func {
+    pub const fn new(name: &'static str, sig: u32, args: &'static str, run: Run) -> Func {
+        Func { name, sig, args, run, frame: OnceLock::new() }
+    }
+
+    /// The frame type callers allocate with `mframe`.
+    pub fn frame(&self) -> &'static Type {
+        self.frame.get_or_init(|| {
+            let l = layout(self.args);
+            Type::leak((l.size + 7) & !7, l.ptrs, Kind::Record)
+        })
+    }
+}
+
+/// A built-in module.
+pub struct Module {
+    /// The path Limbo programs load it by, such as `$Sys`.
+    pub name: &'static str,
+    pub funcs: &'static [Func],
+}
+
+impl Module {
+    pub fn func(&self, name: &str) -> Option<&'static Func> {
+        self.funcs.iter().find(|f| f.name == name)
+    }
+}
+
+/// All built-in modules.
+pub fn modules() -> [&'static Module; 2] {
+    [&sys::MODULE, &math::MODULE]
+}
+
+/// The frame layout an argument spec describes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Offset of each top-level argument.
+    pub offsets: Vec<usize>,
+    pub size: usize,
+    pub ptrs: Vec<u32>,
+}
+
+/// Lays out `spec` from offset 64 (see [`Func::args`]).
+pub fn layout(spec: &str) -> Layout {
+    let mut l = Layout { offsets: Vec::new(), size: ARGS, ptrs: Vec::new() };
+    let b = spec.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'*' {
+            break;
+        }
+        let (size, align, ptrs, next) = item(b, i);
+        let off = l.size.next_multiple_of(align);
+        l.offsets.push(off);
+        l.ptrs.extend(ptrs.iter().map(|p| (off + p) as u32));
+        l.size = off + size;
+        i = next;
+    }
+    l
+}
+
+/// Size, alignment and pointer offsets of the spec item at `i`, and where
+/// the next item starts.
+fn item(b: &[u8], i: usize) -> (usize, usize, Vec<usize>, usize) {
+    match b[i] {
+        b'b' => (1, 1, vec![], i + 1),
+        b'w' | b'l' | b'f' => (8, 8, vec![], i + 1),
+        b'p' => (8, 8, vec![0], i + 1),
+        b'(' => {
+            let (mut size, mut align, mut ptrs, mut j) = (0usize, 1usize, Vec::new(), i + 1);
+            while b[j] != b')' {
+                let (s, a, p, next) = item(b, j);
+                let off = size.next_multiple_of(a);
+                ptrs.extend(p.iter().map(|x| off + x));
+                size = off + s;
+                align = align.max(a);
+                j = next;
+            }
+            (size.next_multiple_of(align), align, ptrs, j + 1)
+        }
+        c => panic!("bad built-in argument spec character {:?}", c as char),
+    }
+}
+
+/// A call of a built-in function: its frame, read argument by argument.
+pub struct Call<'a> {
+    pub vm: &'a mut Vm,
+    /// The calling thread's id.
+    pub pid: i32,
+    pub frame: Addr,
+    /// Offset of the next argument to read.
+    next: usize,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(vm: &'a mut Vm, pid: i32, frame: Addr) -> Call<'a> {
+        Call { vm, pid, frame, next: ARGS }
+    }
+
+    pub fn heap(&mut self) -> &mut Heap {
+        &mut self.vm.heap
+    }
+
+    fn arg(&mut self, size: usize) -> Addr {
+        let off = self.next.next_multiple_of(size.min(8));
+        self.next = off + size;
+        // SAFETY: the frame was allocated with the function's frame type (or,
+        // for variadic functions, the caller's), which covers its arguments.
+        unsafe { self.frame.offset(off) }
+    }
+
+    /// The next argument's address, for an ADT or tuple of `size` bytes
+    /// aligned to `align`.
+    pub fn arg_block(&mut self, size: usize, align: usize) -> Addr {
+        let off = self.next.next_multiple_of(align);
+        self.next = off + size;
+        // SAFETY: as in `arg`.
+        unsafe { self.frame.offset(off) }
+    }
+
+    pub fn int(&mut self) -> i64 {
+        self.arg(8).w()
+    }
+
+    pub fn byte(&mut self) -> u8 {
+        self.arg(1).b()
+    }
+
+    pub fn big(&mut self) -> i64 {
+        self.arg(8).l()
+    }
+
+    pub fn real(&mut self) -> f64 {
+        self.arg(8).f()
+    }
+
+    /// A pointer argument (borrowed: the frame holds the reference).
+    pub fn ptr(&mut self) -> Ptr {
+        self.arg(8).p()
+    }
+
+    /// A string argument as Rust text (nil is "").
+    pub fn string(&mut self) -> String {
+        crate::string::to_string(self.ptr())
+    }
+
+    /// Where the result goes, if the caller wants one.
+    pub fn ret(&self) -> Option<Addr> {
+        let r = reg(self.frame, REG_RET).raw_p();
+        // SAFETY: the caller set the return register to the address of a
+        // slot of the result's type in its own frame, or left it nil.
+        (!r.is_null()).then(|| unsafe { Addr::new(r) })
+    }
+
+    pub fn ret_int(&mut self, v: i64) {
+        if let Some(r) = self.ret() {
+            r.set_w(v);
+        }
+    }
+
+    pub fn ret_big(&mut self, v: i64) {
+        self.ret_int(v)
+    }
+
+    pub fn ret_real(&mut self, v: f64) {
+        if let Some(r) = self.ret() {
+            r.set_f(v);
+        }
+    }
+
+    /// Returns a pointer the function holds a reference to (given to the caller).
+    pub fn ret_ptr(&mut self, p: Ptr) {
+        match self.ret() {
+            Some(r) => r.put_p(&mut self.vm.heap, p),
+            None => self.vm.heap.dec(p),
+        }
+    }
+
+    pub fn ret_str(&mut self, s: &str) {
+        let p = crate::string::from_str(&mut self.vm.heap, s);
+        self.ret_ptr(p);
+    }
+
+    /// Sets the calling thread's error string (what `%r` prints).
+    pub fn set_err(&mut self, e: impl Into<String>) {
+        self.vm.set_errstr(self.pid, e.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_follow_limbo_alignment() {
+        // print(s: string, *): the format at 64.
+        assert_eq!(layout("p*"), Layout { offsets: vec![64], size: 72, ptrs: vec![64] });
+        // read(fd: ref FD, buf: array of byte, n: int)
+        assert_eq!(layout("ppw").offsets, vec![64, 72, 80]);
+        // seek(fd: ref FD, off: big, start: int)
+        assert_eq!(layout("plw").size, 88);
+        // a byte then an int: the int is aligned to 8.
+        assert_eq!(layout("bw").offsets, vec![64, 72]);
+        // wstat(s: string, d: Dir) with Dir =
+        // (name, uid, gid, muid: string; qid: (big, int, int); mode, atime, mtime: int;
+        //  length: big; dtype, dev: int)
+        let l = layout("p(pppp(lww)wwwlww)");
+        assert_eq!(l.offsets, vec![64, 72]);
+        assert_eq!(l.ptrs, vec![64, 72, 80, 88, 96]);
+        assert_eq!(l.size, 72 + 4 * 8 + 24 + 3 * 8 + 8 + 16);
+    }
+}

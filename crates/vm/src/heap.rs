@@ -1,0 +1,336 @@
+//! The Dis heap: objects at real addresses, reference counted, with a cycle
+//! collector for the garbage that counting cannot see.
+//!
+//! A Dis pointer is the address of an object's data; its [`Header`] sits just
+//! before it. Nil is the null pointer. Every object is on one list so that the
+//! cycle collector can sweep: it marks from the roots the VM gives it (thread
+//! stacks and what they hold) and frees what it did not reach.
+//!
+//! Raw memory lives here: every function that takes a [`Ptr`] relies on it
+//! being nil or the data address of a live object of this heap.
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::Cell;
+use std::ptr;
+
+use crate::types::{Kind, Type};
+
+/// A Dis pointer: nil (null) or the data address of a live heap object.
+pub type Ptr = *mut u8;
+
+/// Nil.
+pub const NIL: Ptr = ptr::null_mut();
+
+/// What precedes every object's data.
+#[repr(C)]
+pub struct Header {
+    next: *mut Header,
+    prev: *mut Header,
+    ty: *const Type,
+    /// Bytes of data (the type's size plus any variable part).
+    size: usize,
+    refs: u32,
+    /// The collector epoch in which the object was last marked.
+    mark: u32,
+}
+
+pub const HEADER: usize = std::mem::size_of::<Header>();
+const ALIGN: usize = 16;
+
+/// Counts kept for tests, the collector's pacing and `-v`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub objects: usize,
+    pub bytes: usize,
+    pub allocated_total: u64,
+    pub collections: u64,
+    pub collected: u64,
+}
+
+pub struct Heap {
+    /// Sentinel of the circular list of all objects.
+    all: Box<Header>,
+    stats: Stats,
+    /// Bytes allocated since the last collection.
+    since_gc: usize,
+    epoch: u32,
+    /// Objects whose count fell to zero, awaiting destruction (kept as a
+    /// list, not recursion, so that freeing a long list never exhausts the
+    /// native stack).
+    doomed: Vec<Ptr>,
+    destroying: Cell<bool>,
+    /// File descriptor numbers of `Sys->FD` objects that died, for the
+    /// runtime to release.
+    pub released_fds: Vec<i64>,
+}
+
+#[inline]
+fn hdr(p: Ptr) -> *mut Header {
+    // SAFETY: callers pass data addresses of live objects, which are
+    // HEADER bytes after the start of their allocation.
+    unsafe { p.sub(HEADER) as *mut Header }
+}
+
+fn layout(size: usize) -> Layout {
+    Layout::from_size_align(HEADER + size, ALIGN).expect("object size fits a layout")
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Heap {
+    pub fn new() -> Heap {
+        let mut all = Box::new(Header {
+            next: ptr::null_mut(),
+            prev: ptr::null_mut(),
+            ty: ptr::null(),
+            size: 0,
+            refs: 0,
+            mark: 0,
+        });
+        let s: *mut Header = &mut *all;
+        all.next = s;
+        all.prev = s;
+        Heap {
+            all,
+            stats: Stats::default(),
+            since_gc: 0,
+            epoch: 1,
+            doomed: Vec::new(),
+            destroying: Cell::new(false),
+            released_fds: Vec::new(),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Bytes allocated since the last collection, for pacing it.
+    pub fn since_gc(&self) -> usize {
+        self.since_gc
+    }
+
+    /// Allocates a zeroed object of type `ty` with `extra` bytes after the
+    /// type's size, with one reference.
+    pub fn alloc(&mut self, ty: &'static Type, extra: usize) -> Ptr {
+        let size = ty.size + extra;
+        let lay = layout(size);
+        // SAFETY: the layout is non-zero (HEADER > 0).
+        let raw = unsafe { alloc_zeroed(lay) } as *mut Header;
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(lay);
+        }
+        let sentinel: *mut Header = &mut *self.all;
+        // SAFETY: raw is a fresh allocation big enough for a Header; the
+        // sentinel and its neighbours are live list members.
+        unsafe {
+            raw.write(Header { next: (*sentinel).next, prev: sentinel, ty, size, refs: 1, mark: 0 });
+            (*(*sentinel).next).prev = raw;
+            (*sentinel).next = raw;
+        }
+        self.stats.objects += 1;
+        self.stats.bytes += size;
+        self.stats.allocated_total += size as u64;
+        self.since_gc += size;
+        // SAFETY: data follows the header inside the allocation.
+        unsafe { (raw as *mut u8).add(HEADER) }
+    }
+
+    /// The type of a live object.
+    pub fn type_of(p: Ptr) -> &'static Type {
+        // SAFETY: p is a live object; types are never freed.
+        unsafe { &*(*hdr(p)).ty }
+    }
+
+    /// Size in bytes of a live object's data.
+    pub fn size_of(p: Ptr) -> usize {
+        // SAFETY: p is a live object.
+        unsafe { (*hdr(p)).size }
+    }
+
+    pub fn refs(p: Ptr) -> u32 {
+        // SAFETY: p is a live object.
+        unsafe { (*hdr(p)).refs }
+    }
+
+    /// Adds a reference to `p` (nil is ignored).
+    #[inline]
+    pub fn inc(p: Ptr) {
+        if !p.is_null() {
+            // SAFETY: p is a live object.
+            unsafe { (*hdr(p)).refs += 1 }
+        }
+    }
+
+    /// Drops a reference to `p` (nil is ignored), destroying it and what
+    /// only it held when the count reaches zero.
+    #[inline]
+    pub fn dec(&mut self, p: Ptr) {
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: p is a live object.
+        let h = unsafe { &mut *hdr(p) };
+        h.refs -= 1;
+        if h.refs == 0 {
+            self.doomed.push(p);
+            if !self.destroying.get() {
+                self.destroy_doomed();
+            }
+        }
+    }
+
+    fn destroy_doomed(&mut self) {
+        self.destroying.set(true);
+        while let Some(p) = self.doomed.pop() {
+            let ty = Heap::type_of(p);
+            let mut kids = Vec::new();
+            ty.children(p, &mut |c| kids.push(c));
+            for c in kids {
+                // SAFETY: children of a live object are nil or live objects.
+                let h = unsafe { &mut *hdr(c) };
+                h.refs -= 1;
+                if h.refs == 0 {
+                    self.doomed.push(c);
+                }
+            }
+            ty.finalize(p, &mut self.released_fds);
+            self.free(p);
+        }
+        self.destroying.set(false);
+    }
+
+    /// Unlinks and frees an object's memory; its references are not touched.
+    fn free(&mut self, p: Ptr) {
+        let h = hdr(p);
+        // SAFETY: h is a live list member allocated by `alloc` with this size.
+        unsafe {
+            let size = (*h).size;
+            (*(*h).prev).next = (*h).next;
+            (*(*h).next).prev = (*h).prev;
+            self.stats.objects -= 1;
+            self.stats.bytes -= size;
+            dealloc(h as *mut u8, layout(size));
+        }
+    }
+
+    /// Finds the garbage that reference counting cannot: everything not
+    /// reachable from `roots`, which must report every pointer the VM holds
+    /// outside heap objects. Only call at a safepoint, where every live
+    /// pointer is in memory the roots reach.
+    pub fn collect(&mut self, roots: &mut dyn FnMut(&mut dyn FnMut(Ptr))) {
+        self.epoch = self.epoch.wrapping_add(1).max(1);
+        let epoch = self.epoch;
+        let mut work: Vec<Ptr> = Vec::new();
+        let mark = |p: Ptr, work: &mut Vec<Ptr>| {
+            if p.is_null() {
+                return;
+            }
+            // SAFETY: roots and children are nil or live objects.
+            let h = unsafe { &mut *hdr(p) };
+            if h.mark != epoch {
+                h.mark = epoch;
+                work.push(p);
+            }
+        };
+        roots(&mut |p| mark(p, &mut work));
+        while let Some(p) = work.pop() {
+            let ty = Heap::type_of(p);
+            let mut kids = Vec::new();
+            ty.children(p, &mut |c| kids.push(c));
+            for c in kids {
+                mark(c, &mut work);
+            }
+        }
+        // Sweep: gather the unmarked, drop the references they hold on
+        // marked objects, then free them all at once.
+        let mut dead = Vec::new();
+        let sentinel: *mut Header = &mut *self.all;
+        // SAFETY: walking the circular list of live objects.
+        unsafe {
+            let mut h = (*sentinel).next;
+            while h != sentinel {
+                if (*h).mark != epoch {
+                    dead.push((h as *mut u8).add(HEADER));
+                }
+                h = (*h).next;
+            }
+        }
+        for &p in &dead {
+            Heap::type_of(p).children(p, &mut |c| {
+                // SAFETY: children of a live object are live objects.
+                let h = unsafe { &mut *hdr(c) };
+                if h.mark == epoch && h.refs > 1 {
+                    h.refs -= 1;
+                }
+            });
+        }
+        for &p in &dead {
+            Heap::type_of(p).finalize(p, &mut self.released_fds);
+        }
+        for &p in &dead {
+            self.free(p);
+        }
+        self.stats.collections += 1;
+        self.stats.collected += dead.len() as u64;
+        self.since_gc = 0;
+    }
+
+    /// Frees every object: the VM is done.
+    pub fn clear(&mut self) {
+        self.collect(&mut |_| {});
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Reads the pointer stored at `addr`.
+///
+/// # Safety
+/// `addr` must be valid for reading a pointer.
+#[inline]
+pub unsafe fn load_ptr(addr: *const u8) -> Ptr {
+    // SAFETY: the caller guarantees addr is readable.
+    unsafe { (addr as *const Ptr).read_unaligned() }
+}
+
+impl Type {
+    /// Calls `f` with every non-nil pointer the object holds.
+    pub fn children(&self, p: Ptr, f: &mut dyn FnMut(Ptr)) {
+        // SAFETY: p is a live object of this type; offsets come from its map.
+        unsafe {
+            for &off in self.ptrs.iter() {
+                let c = load_ptr(p.add(off as usize));
+                if !c.is_null() {
+                    f(c);
+                }
+            }
+        }
+        match self.kind {
+            Kind::Record | Kind::String | Kind::Fd => {}
+            Kind::Array => crate::array::children(p, f),
+            Kind::List => crate::list::children(p, f),
+            Kind::Channel => crate::chan::children(p, f),
+            Kind::Modlink => crate::module::children(p, f),
+        }
+    }
+
+    /// Releases what the object owns outside the heap.
+    fn finalize(&self, p: Ptr, released_fds: &mut Vec<i64>) {
+        match self.kind {
+            Kind::Channel => crate::chan::finalize(p),
+            Kind::Modlink => crate::module::finalize(p),
+            // SAFETY: an FD object's first word is its descriptor number.
+            Kind::Fd => released_fds.push(unsafe { (p as *const i64).read() }),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,1222 @@
+//! The interpreter: runs a thread's instructions for a quantum.
+//!
+//! Registers live in a [`Cpu`] while the thread runs. Operands resolve to
+//! [`Addr`]s; what the loader proved (frame and module-data offsets, branch
+//! targets, type indices) is not checked again, what it could not (nil
+//! pointers, array indices, frames handed to `call`) is.
+
+use std::cmp::Ordering;
+
+use dis::Opcode as O;
+
+use crate::heap::{load_ptr, Heap, Ptr};
+use crate::mem::{obj, Addr};
+use crate::module::{self, Callee, Inst, Mode, Module, Opnd};
+use crate::prog::{Prog, State};
+use crate::stack::{self, frame_type, reg, REG_FP, REG_LR, REG_MR, REG_RET};
+use crate::types::{self, Type};
+use crate::{array, builtin, chan, exc, list, string, Exception, Trap, Vm};
+use crate::{EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SPAWN, EX_TCHECK, EX_ZDIV};
+
+/// Why the interpreter stopped running a thread.
+#[derive(Debug)]
+pub enum Status {
+    /// The quantum ran out.
+    Yield,
+    /// The thread blocked (channel, alt, sleep).
+    Blocked,
+    /// The thread finished.
+    Exit,
+    /// The thread died of an unhandled exception: message and module name.
+    Broken(String, String),
+}
+
+/// The running thread's registers.
+struct Cpu {
+    pc: usize,
+    fp: *mut u8,
+    mp: *mut u8,
+    /// Current module link; holds a reference.
+    ml: Ptr,
+    /// The current module's code; kept alive by `ml`.
+    m: *const Module,
+}
+
+impl Cpu {
+    fn module(&self) -> &Module {
+        // SAFETY: `ml` holds the instance that holds this module.
+        unsafe { &*self.m }
+    }
+
+    /// Switches to module link `ml` (which the caller has given a reference).
+    fn enter(&mut self, ml: Ptr) {
+        self.ml = ml;
+        let inst = module::instance(ml);
+        self.mp = inst.mp;
+        self.m = match inst.dis() {
+            Some(m) => &**m,
+            None => std::ptr::null(),
+        };
+    }
+
+    fn frame(&self) -> Addr {
+        // SAFETY: fp is the running function's frame.
+        unsafe { Addr::new(self.fp) }
+    }
+
+    /// The address an operand names.
+    #[inline(always)]
+    fn addr(&self, o: &Opnd) -> Result<Addr, Trap> {
+        // SAFETY: the loader checked direct offsets against the module data
+        // and, through the frame extent checked at every call, the frame;
+        // immediates live in the module's pool; indirect bases are checked
+        // for nil here.
+        unsafe {
+            Ok(match o.mode {
+                Mode::Fp => Addr::new(self.fp.add(o.v as usize)),
+                Mode::Mp => Addr::new(self.mp.add(o.v as usize)),
+                Mode::Imm => Addr::new(self.module().imms[o.base as usize].as_ptr() as *mut u8),
+                Mode::IndFp => {
+                    let b = load_ptr(self.fp.add(o.base as usize));
+                    if b.is_null() {
+                        return Err(exc(EX_NILREF));
+                    }
+                    Addr::new(b.add(o.v as usize))
+                }
+                Mode::IndMp => {
+                    let b = load_ptr(self.mp.add(o.base as usize));
+                    if b.is_null() {
+                        return Err(exc(EX_NILREF));
+                    }
+                    Addr::new(b.add(o.v as usize))
+                }
+                Mode::None => return Err(exc(EX_PC)),
+            })
+        }
+    }
+
+    /// The middle operand, or the destination when it is absent.
+    #[inline(always)]
+    fn mid(&self, i: &Inst) -> Result<Addr, Trap> {
+        if i.mid.mode == Mode::None {
+            self.addr(&i.dst)
+        } else {
+            self.addr(&i.mid)
+        }
+    }
+
+    fn jump(&mut self, target: i64) -> Result<(), Trap> {
+        if target < 0 || target as usize >= self.module().code.len() {
+            return Err(exc(EX_PC));
+        }
+        self.pc = target as usize;
+        Ok(())
+    }
+}
+
+/// What an instruction asks of the loop.
+enum Next {
+    Go,
+    Block,
+}
+
+/// Runs thread `p` for at most `budget` instructions.
+pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
+    let mut cpu =
+        Cpu { pc: p.regs.pc, fp: p.regs.fp, mp: std::ptr::null_mut(), ml: p.regs.ml, m: std::ptr::null() };
+    cpu.enter(p.regs.ml);
+    // A thread resumed after a blocking alt stores the chosen arm.
+    if let Some(arm) = p.alt_result.take() {
+        if let Some(dst) = p.chan_ptr.take() {
+            dst.set_w(arm as i64);
+        }
+    }
+    let mut left = budget;
+    let status = loop {
+        if left == 0 {
+            break Status::Yield;
+        }
+        left -= 1;
+        let m = cpu.module();
+        let Some(i) = m.code.get(cpu.pc) else {
+            match raise(vm, p, &mut cpu, exc(EX_PC)) {
+                Ok(()) => continue,
+                Err(s) => break s,
+            }
+        };
+        // SAFETY of the borrow: the code lives as long as `ml`, which this
+        // instruction cannot drop before it has finished with `i`.
+        let i: &Inst = unsafe { &*(i as *const Inst) };
+        cpu.pc += 1;
+        match step(vm, p, &mut cpu, i) {
+            Ok(Next::Go) => {}
+            Ok(Next::Block) => break Status::Blocked,
+            Err(Trap::Exit) => break Status::Exit,
+            Err(t) => {
+                // The faulting instruction is the one before pc.
+                cpu.pc -= 1;
+                match raise(vm, p, &mut cpu, t) {
+                    Ok(()) => {}
+                    Err(s) => break s,
+                }
+            }
+        }
+    };
+    p.regs.pc = cpu.pc;
+    p.regs.fp = cpu.fp;
+    p.regs.ml = cpu.ml;
+    status
+}
+
+/// Finds a handler for an exception raised at `cpu.pc` and transfers to
+/// it, unwinding frames; with none, the thread is broken.
+fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status> {
+    let e = match t {
+        Trap::Raise(e) => e,
+        Trap::Exit => return Err(Status::Exit),
+    };
+    let mut pc = cpu.pc;
+    let mut fp = cpu.fp;
+    let mut ml = cpu.ml;
+    loop {
+        let inst = module::instance(ml);
+        if let Some(m) = inst.dis() {
+            if let Some((hpc, eoff, desc)) = find_handler(m, pc, &e) {
+                // Unwind to the handler's frame, restoring module links.
+                let mut f = cpu.fp;
+                while f != fp {
+                    // SAFETY: f is a live frame on the chain from cpu.fp.
+                    let fa = unsafe { Addr::new(f) };
+                    let mr = reg(fa, REG_MR).raw_p();
+                    if !mr.is_null() {
+                        vm.heap.dec(cpu.ml);
+                        cpu.ml = mr;
+                    }
+                    f = reg(fa, REG_FP).raw_p();
+                }
+                cpu.enter(cpu.ml);
+                cpu.fp = fp;
+                // SAFETY: fp is a live frame.
+                let fa = unsafe { Addr::new(fp) };
+                if let Some(k) = p.stack.index_of(fa) {
+                    p.stack.truncate(&mut vm.heap, k + 1);
+                }
+                store_exception(vm, fa, eoff, desc, &e);
+                if !e.value.is_null() {
+                    vm.heap.dec(e.value);
+                }
+                cpu.pc = hpc;
+                return Ok(());
+            }
+        }
+        // SAFETY: fp is a live frame.
+        let fa = unsafe { Addr::new(fp) };
+        let caller = reg(fa, REG_FP).raw_p();
+        if caller.is_null() {
+            break;
+        }
+        pc = (reg(fa, REG_LR).w() as usize).saturating_sub(1);
+        let mr = reg(fa, REG_MR).raw_p();
+        if !mr.is_null() {
+            ml = mr;
+        }
+        fp = caller;
+    }
+    let name = module::instance(cpu.ml).name().to_string();
+    if !e.value.is_null() {
+        vm.heap.dec(e.value);
+    }
+    Err(Status::Broken(e.msg, name))
+}
+
+/// The handler of `m` covering `pc` that takes exception `e`: its pc, the
+/// frame offset for the exception and its type, if any.
+fn find_handler(m: &Module, pc: usize, e: &Exception) -> Option<(usize, usize, i32)> {
+    let hs = m.image.handlers.as_ref()?;
+    for h in hs {
+        if pc < h.pc1 as usize || pc >= h.pc2 as usize {
+            continue;
+        }
+        for c in &h.cases {
+            if matches_name(&c.name, &e.msg) {
+                return Some((c.pc as usize, h.eoff as usize, h.desc));
+            }
+        }
+        if h.wildcard >= 0 {
+            return Some((h.wildcard as usize, h.eoff as usize, h.desc));
+        }
+    }
+    None
+}
+
+/// Limbo exception patterns: exact, or a prefix ending in `*`.
+fn matches_name(pat: &str, name: &str) -> bool {
+    match pat.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pat == name,
+    }
+}
+
+/// Stores the exception where the handler expects it: the string, or for an
+/// exception value, the value.
+fn store_exception(vm: &mut Vm, frame: Addr, eoff: usize, _desc: i32, e: &Exception) {
+    // SAFETY: the handler's exception slot lies in its frame, as validated.
+    let slot = unsafe { frame.offset(eoff) };
+    if e.value.is_null() {
+        let s = string::from_str(&mut vm.heap, &e.msg);
+        slot.put_p(&mut vm.heap, s);
+    } else {
+        slot.copy_p(&mut vm.heap, e.value);
+    }
+}
+
+fn bounds(i: i64, len: usize) -> Result<usize, Trap> {
+    if i < 0 || i as usize >= len {
+        Err(exc(EX_BOUNDS))
+    } else {
+        Ok(i as usize)
+    }
+}
+
+fn nonnil(p: Ptr) -> Result<Ptr, Trap> {
+    if p.is_null() {
+        Err(exc(EX_NILREF))
+    } else {
+        Ok(p)
+    }
+}
+
+/// Shift counts use the low six bits on every architecture.
+#[inline(always)]
+fn sh(n: i64) -> u32 {
+    (n & 63) as u32
+}
+
+fn int_pow(mut x: i64, n: i64) -> i64 {
+    let inv = n < 0;
+    let mut n = n.unsigned_abs();
+    let mut r: i64 = 1;
+    loop {
+        if n & 1 != 0 {
+            r = r.wrapping_mul(x);
+        }
+        n >>= 1;
+        if n == 0 {
+            break;
+        }
+        x = x.wrapping_mul(x);
+    }
+    if inv {
+        // 1/r in integers: 1 for r == 1, -1 for r == -1, else 0 (and a
+        // zero divide for r == 0).
+        if r == 0 {
+            return 0;
+        }
+        1 / r
+    } else {
+        r
+    }
+}
+
+fn real_pow(mut x: f64, n: i64) -> f64 {
+    let inv = n < 0;
+    let mut n = n.unsigned_abs();
+    let mut r = 1.0;
+    loop {
+        if n & 1 != 0 {
+            r *= x;
+        }
+        n >>= 1;
+        if n == 0 {
+            break;
+        }
+        x *= x;
+    }
+    if inv {
+        1.0 / r
+    } else {
+        r
+    }
+}
+
+/// Rounds half away from zero and converts, as Dis's real-to-integer
+/// conversions do (saturating where the value does not fit).
+fn round(f: f64) -> i64 {
+    (if f < 0.0 { f - 0.5 } else { f + 0.5 }) as i64
+}
+
+/// Scales by 2^p (left for p >= 0, arithmetic right otherwise).
+fn scale(v: i64, p: i64) -> i64 {
+    if p >= 0 {
+        v.wrapping_shl(sh(p))
+    } else {
+        v >> sh(-p)
+    }
+}
+
+/// Executes one instruction.
+#[inline(always)]
+fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap> {
+    macro_rules! s {
+        () => {
+            cpu.addr(&i.src)?
+        };
+    }
+    macro_rules! d {
+        () => {
+            cpu.addr(&i.dst)?
+        };
+    }
+    macro_rules! m {
+        () => {
+            cpu.mid(i)?
+        };
+    }
+    macro_rules! arith {
+        ($get:ident, $set:ident, |$a:ident, $b:ident| $e:expr) => {{
+            let ($b, $a) = (s!().$get(), m!().$get());
+            d!().$set($e);
+        }};
+    }
+    macro_rules! branch {
+        ($get:ident, $cmp:tt) => {{
+            if s!().$get() $cmp m!().$get() {
+                cpu.pc = i.dst.imm() as usize;
+            }
+        }};
+    }
+    macro_rules! sbranch {
+        ($($ord:pat_param)|+) => {{
+            if matches!(string::cmp(s!().p(), m!().p()), $($ord)|+) {
+                cpu.pc = i.dst.imm() as usize;
+            }
+        }};
+    }
+    let heap = &mut vm.heap;
+    match i.op {
+        O::Nop | O::Runt | O::Eclr => {}
+        O::Movb => d!().set_b(s!().b()),
+        O::Movw => d!().set_w(s!().w()),
+        O::Movf => d!().set_f(s!().f()),
+        O::Movl => d!().set_l(s!().l()),
+        O::Movp => {
+            let v = s!().p();
+            d!().copy_p(heap, v);
+        }
+        O::Movm => {
+            let n = m!().w();
+            if !(0..=1 << 24).contains(&n) {
+                return Err(exc(EX_BOUNDS));
+            }
+            d!().copy_from(s!(), n as usize);
+        }
+        O::Movmp => {
+            let t = cpu.module().types[i.mid.imm() as usize];
+            chan::copy(heap, t, d!(), s!());
+        }
+        O::Lea => d!().set_w(s!().ptr() as i64),
+        O::Cvtbw => d!().set_w(s!().b() as i64),
+        O::Cvtwb => d!().set_b(s!().w() as u8),
+        O::Cvtfw => d!().set_w(round(s!().f())),
+        O::Cvtwf => d!().set_f(s!().w() as f64),
+        O::Cvtlf => d!().set_f(s!().l() as f64),
+        O::Cvtfl => d!().set_l(round(s!().f())),
+        O::Cvtlw => d!().set_w(s!().l()),
+        O::Cvtwl => d!().set_l(s!().w()),
+        O::Cvtrf => d!().set_f(s!().r32() as f64),
+        O::Cvtfr => d!().set_r32(s!().f() as f32),
+        O::Cvtws => d!().set_s16(s!().w() as i16),
+        O::Cvtsw => d!().set_w(s!().s16() as i64),
+        O::Addb => arith!(b, set_b, |a, b| a.wrapping_add(b)),
+        O::Subb => arith!(b, set_b, |a, b| a.wrapping_sub(b)),
+        O::Mulb => arith!(b, set_b, |a, b| a.wrapping_mul(b)),
+        O::Andb => arith!(b, set_b, |a, b| a & b),
+        O::Orb => arith!(b, set_b, |a, b| a | b),
+        O::Xorb => arith!(b, set_b, |a, b| a ^ b),
+        O::Divb | O::Modb => {
+            let (b, a) = (s!().b(), m!().b());
+            if b == 0 {
+                return Err(exc(EX_ZDIV));
+            }
+            d!().set_b(if i.op == O::Divb { a / b } else { a % b });
+        }
+        O::Shlb => {
+            let (n, a) = (s!().w(), m!().b());
+            d!().set_b(((a as u64) << sh(n)) as u8);
+        }
+        O::Shrb => {
+            let (n, a) = (s!().w(), m!().b());
+            d!().set_b(((a as u64) >> sh(n)) as u8);
+        }
+        O::Addw | O::Addl => arith!(w, set_w, |a, b| a.wrapping_add(b)),
+        O::Subw | O::Subl => arith!(w, set_w, |a, b| a.wrapping_sub(b)),
+        O::Mulw | O::Mull => arith!(w, set_w, |a, b| a.wrapping_mul(b)),
+        O::Andw | O::Andl => arith!(w, set_w, |a, b| a & b),
+        O::Orw | O::Orl => arith!(w, set_w, |a, b| a | b),
+        O::Xorw | O::Xorl => arith!(w, set_w, |a, b| a ^ b),
+        O::Divw | O::Divl | O::Modw | O::Modl => {
+            let (b, a) = (s!().w(), m!().w());
+            if b == 0 {
+                return Err(exc(EX_ZDIV));
+            }
+            let div = matches!(i.op, O::Divw | O::Divl);
+            d!().set_w(if div { a.wrapping_div(b) } else { a.wrapping_rem(b) });
+        }
+        O::Shlw | O::Shll => {
+            let (n, a) = (s!().w(), m!().w());
+            d!().set_w(a.wrapping_shl(sh(n)));
+        }
+        O::Shrw | O::Shrl => {
+            let (n, a) = (s!().w(), m!().w());
+            d!().set_w(a >> sh(n));
+        }
+        O::Lsrw | O::Lsrl => {
+            let (n, a) = (s!().w(), m!().w());
+            d!().set_w(((a as u64) >> sh(n)) as i64);
+        }
+        O::Addf => arith!(f, set_f, |a, b| a + b),
+        O::Subf => arith!(f, set_f, |a, b| a - b),
+        O::Mulf => arith!(f, set_f, |a, b| a * b),
+        O::Divf => arith!(f, set_f, |a, b| a / b),
+        O::Negf => d!().set_f(-s!().f()),
+        O::Beqb => branch!(b, ==),
+        O::Bneb => branch!(b, !=),
+        O::Bltb => branch!(b, <),
+        O::Bleb => branch!(b, <=),
+        O::Bgtb => branch!(b, >),
+        O::Bgeb => branch!(b, >=),
+        O::Beqw | O::Beql => branch!(w, ==),
+        O::Bnew | O::Bnel => branch!(w, !=),
+        O::Bltw | O::Bltl => branch!(w, <),
+        O::Blew | O::Blel => branch!(w, <=),
+        O::Bgtw | O::Bgtl => branch!(w, >),
+        O::Bgew | O::Bgel => branch!(w, >=),
+        O::Beqf => branch!(f, ==),
+        O::Bnef => branch!(f, !=),
+        O::Bltf => branch!(f, <),
+        O::Blef => branch!(f, <=),
+        O::Bgtf => branch!(f, >),
+        O::Bgef => branch!(f, >=),
+        O::Beqc => sbranch!(Ordering::Equal),
+        O::Bnec => sbranch!(Ordering::Less | Ordering::Greater),
+        O::Bltc => sbranch!(Ordering::Less),
+        O::Blec => sbranch!(Ordering::Less | Ordering::Equal),
+        O::Bgtc => sbranch!(Ordering::Greater),
+        O::Bgec => sbranch!(Ordering::Greater | Ordering::Equal),
+        O::Jmp => cpu.pc = i.dst.imm() as usize,
+        O::Expw => {
+            let (n, x) = (s!().w(), m!().w());
+            if n < 0 && x == 0 {
+                return Err(exc(EX_ZDIV));
+            }
+            d!().set_w(int_pow(x, n));
+        }
+        O::Expl => {
+            let (n, x) = (s!().w(), m!().l());
+            if n < 0 && x == 0 {
+                return Err(exc(EX_ZDIV));
+            }
+            d!().set_l(int_pow(x, n));
+        }
+        O::Expf => {
+            let (n, x) = (s!().w(), m!().f());
+            d!().set_f(real_pow(x, n));
+        }
+        O::Mulx => {
+            let p = reg(cpu.frame(), stack::DTMP).w();
+            let r = (m!().w() as i32 as i64).wrapping_mul(s!().w() as i32 as i64);
+            d!().set_w(scale(r, p) as i32 as i64);
+        }
+        O::Divx => {
+            let p = reg(cpu.frame(), stack::DTMP).w();
+            let b = s!().w() as i32 as i64;
+            if b == 0 {
+                return Err(exc(EX_ZDIV));
+            }
+            let a = scale(m!().w() as i32 as i64, p);
+            d!().set_w(a.wrapping_div(b) as i32 as i64);
+        }
+        O::Cvtxx => {
+            let p = m!().w();
+            d!().set_w(scale(s!().w() as i32 as i64, p) as i32 as i64);
+        }
+        O::Mulx0 | O::Mulx1 | O::Divx0 | O::Divx1 | O::Cvtxx0 | O::Cvtxx1 => fixed(cpu, i)?,
+        O::Cvtfx => {
+            let v = s!().f() * m!().f();
+            d!().set_w(round(v) as i32 as i64);
+        }
+        O::Cvtxf => {
+            let v = (s!().w() as i32 as f64) * m!().f();
+            d!().set_f(v);
+        }
+        O::Indx | O::Indw | O::Indf | O::Indb | O::Indl => {
+            let a = s!().p();
+            let k = d!().w();
+            let k = bounds(k, array::len(a))?;
+            m!().set_w(array::elem(a, k).ptr() as i64);
+        }
+        O::Lena => d!().set_w(array::len(s!().p()) as i64),
+        O::Lenc => d!().set_w(string::len(s!().p()) as i64),
+        O::Lenl => {
+            let mut l = s!().p();
+            let mut n = 0;
+            while !l.is_null() {
+                n += 1;
+                l = list::tail(l);
+            }
+            d!().set_w(n);
+        }
+        O::Indc => {
+            let s = s!().p();
+            let k = bounds(m!().w(), string::len(s))?;
+            d!().set_w(string::rune(s, k) as i64);
+        }
+        O::Insc => {
+            let r = s!().w();
+            let k = m!().w();
+            let d = d!();
+            let s = d.p();
+            if k < 0 || k as usize > string::len(s) {
+                return Err(exc(EX_BOUNDS));
+            }
+            let r = if (0..=string::RUNE_MAX as i64).contains(&r) { r as u32 } else { string::RUNE_ERROR };
+            let n = string::insert(heap, s, k as usize, r);
+            d.put_p(heap, n);
+        }
+        O::Addc => {
+            let (b, a) = (s!().p(), m!().p());
+            let n = string::concat(heap, a, b);
+            d!().put_p(heap, n);
+        }
+        O::Slicec => {
+            let (from, to) = (s!().w(), m!().w());
+            let d = d!();
+            let s = d.p();
+            if from < 0 || to < from || to as usize > string::len(s) {
+                return Err(exc(EX_BOUNDS));
+            }
+            let n = string::slice(heap, s, from as usize, to as usize);
+            d.put_p(heap, n);
+        }
+        O::Slicea => {
+            let (from, to) = (s!().w(), m!().w());
+            let d = d!();
+            let a = d.p();
+            if a.is_null() {
+                if from == to && from == 0 {
+                    return Ok(Next::Go);
+                }
+                return Err(exc(EX_NILREF));
+            }
+            if from < 0 || to < from || to as usize > array::len(a) {
+                return Err(exc(EX_BOUNDS));
+            }
+            let n = array::slice(heap, a, from as usize, to as usize);
+            d.put_p(heap, n);
+        }
+        O::Slicela => {
+            let src = s!().p();
+            let off = m!().w();
+            let dst = d!().p();
+            if src.is_null() {
+                return Ok(Next::Go);
+            }
+            nonnil(dst)?;
+            let n = array::len(src);
+            if off < 0 || off as usize + n > array::len(dst) {
+                return Err(exc(EX_BOUNDS));
+            }
+            let t = array::elem_type(dst);
+            if n > 0 {
+                // Copy through a buffer so that overlapping ranges work.
+                let tmp: Vec<u8> = array::elem(src, 0).bytes(n * t.size).to_vec();
+                for k in 0..n {
+                    // SAFETY: element k of the temporary copy.
+                    let from = unsafe { Addr::new(tmp.as_ptr().add(k * t.size) as *mut u8) };
+                    chan::copy(heap, t, array::elem(dst, off as usize + k), from);
+                }
+            }
+        }
+        O::Cvtca => {
+            let b = string::to_utf8(s!().p());
+            let a = array::from_bytes(heap, &b);
+            d!().put_p(heap, a);
+        }
+        O::Cvtac => {
+            let a = s!().p();
+            let s = string::from_utf8(heap, array::bytes(a));
+            d!().put_p(heap, s);
+        }
+        O::Cvtwc => {
+            let s = string::from_str(heap, &s!().w().to_string());
+            d!().put_p(heap, s);
+        }
+        O::Cvtlc => {
+            let s = string::from_str(heap, &s!().l().to_string());
+            d!().put_p(heap, s);
+        }
+        O::Cvtfc => {
+            let s = string::from_str(heap, &builtin::fmt::real_to_string(s!().f()));
+            d!().put_p(heap, s);
+        }
+        O::Cvtcw => d!().set_w(builtin::fmt::parse_int(&string::to_string(s!().p()))),
+        O::Cvtcl => d!().set_l(builtin::fmt::parse_big(&string::to_string(s!().p()))),
+        O::Cvtcf => d!().set_f(builtin::fmt::parse_real(&string::to_string(s!().p()))),
+        O::New | O::Newz => {
+            let t = cpu.module().types[i.src.imm() as usize];
+            let o = heap.alloc(t, 0);
+            d!().put_p(heap, o);
+        }
+        O::Mnewz => {
+            let ml = nonnil(s!().p()).map_err(|_| exc(EX_MODULE))?;
+            let k = m!().w();
+            let t = match module::instance(ml).dis() {
+                Some(m) => *m.types.get(k as usize).ok_or_else(|| exc(EX_BOUNDS))?,
+                None => return Err(exc(EX_MODULE)),
+            };
+            let o = heap.alloc(t, 0);
+            d!().put_p(heap, o);
+        }
+        O::Newa | O::Newaz => {
+            let n = s!().w();
+            let t = cpu.module().types[i.mid.imm() as usize];
+            if n < 0 {
+                return Err(exc(EX_NEGSIZE));
+            }
+            if (n as u128) * (t.size as u128) > (1u128 << 31) {
+                return Err(exc(crate::EX_HEAP));
+            }
+            let a = array::alloc(heap, t, n as usize);
+            d!().put_p(heap, a);
+        }
+        O::Newcb | O::Newcw | O::Newcf | O::Newcp | O::Newcl | O::Newcm | O::Newcmp => {
+            let cap = if i.mid.mode == Mode::None { 0 } else { cpu.addr(&i.mid)?.w() };
+            if cap < 0 {
+                return Err(exc(EX_NEGSIZE));
+            }
+            let t: &'static Type = match i.op {
+                O::Newcb => &types::BYTE,
+                O::Newcw => &types::WORD,
+                O::Newcf => &types::REAL,
+                O::Newcl => &types::BIG,
+                O::Newcp => &types::POINTER,
+                O::Newcm => {
+                    let size = s!().w();
+                    if !(0..=1 << 24).contains(&size) {
+                        return Err(exc(EX_NEGSIZE));
+                    }
+                    vm.sized_type(size as usize)
+                }
+                _ => cpu.module().types[i.src.imm() as usize],
+            };
+            if (cap as u128) * (t.size as u128) > (1u128 << 31) {
+                return Err(exc(crate::EX_HEAP));
+            }
+            let heap = &mut vm.heap;
+            let c = chan::new(heap, t, cap as usize);
+            d!().put_p(heap, c);
+        }
+        O::Consb | O::Consw | O::Consp | O::Consf | O::Consl | O::Consm | O::Consmp => {
+            let (size, elem): (usize, Option<&'static Type>) = match i.op {
+                O::Consp => (8, Some(&types::POINTER)),
+                O::Consm => {
+                    let n = m!().w();
+                    if !(0..=1 << 24).contains(&n) {
+                        return Err(exc(EX_BOUNDS));
+                    }
+                    (n as usize, None)
+                }
+                O::Consmp => {
+                    let t = cpu.module().types[i.mid.imm() as usize];
+                    (t.size, Some(t))
+                }
+                _ => (8, None),
+            };
+            let src = s!();
+            let d = d!();
+            let cell = list::cons(heap, size, elem, d.p());
+            let h = list::head(cell);
+            match i.op {
+                O::Consb => h.set_b(src.b()),
+                O::Consw | O::Consf | O::Consl => h.set_w(src.w()),
+                O::Consp => h.copy_p(heap, src.p()),
+                O::Consm => h.copy_from(src, size),
+                _ => {
+                    let t = elem.expect("consmp has a type");
+                    src.inc_ptrs(t);
+                    h.copy_from(src, t.size);
+                }
+            }
+            d.put_p(heap, cell);
+        }
+        O::Headb | O::Headw | O::Headp | O::Headf | O::Headl | O::Headm | O::Headmp => {
+            let l = nonnil(s!().p())?;
+            let h = list::head(l);
+            let d = d!();
+            match i.op {
+                O::Headb => d.set_b(h.b()),
+                O::Headw | O::Headf | O::Headl => d.set_w(h.w()),
+                O::Headp => d.copy_p(heap, h.p()),
+                O::Headm => {
+                    let n = m!().w();
+                    if !(0..=1 << 24).contains(&n) || n as usize > Heap::size_of(l) - list::HEAD {
+                        return Err(exc(EX_BOUNDS));
+                    }
+                    d.copy_from(h, n as usize);
+                }
+                _ => {
+                    let t = cpu.module().types[i.mid.imm() as usize];
+                    if t.size > Heap::size_of(l) - list::HEAD {
+                        return Err(exc(EX_BOUNDS));
+                    }
+                    chan::copy(heap, t, d, h);
+                }
+            }
+        }
+        O::Tail => {
+            let l = nonnil(s!().p())?;
+            d!().copy_p(heap, list::tail(l));
+        }
+        O::Tcmp => {
+            let (a, b) = (s!().p(), d!().p());
+            if !a.is_null() && (b.is_null() || !std::ptr::eq(Heap::type_of(a), Heap::type_of(b))) {
+                return Err(exc(EX_TCHECK));
+            }
+        }
+        O::Movpc => d!().set_w(i.src.imm()),
+        O::Case => {
+            let v = s!().w();
+            let target = case_word(cpu, d!(), v)?;
+            cpu.jump(target)?;
+        }
+        O::Casel => {
+            let v = s!().l();
+            let target = case_big(cpu, d!(), v)?;
+            cpu.jump(target)?;
+        }
+        O::Casec => {
+            let v = s!().p();
+            let target = case_string(cpu, d!(), v)?;
+            cpu.jump(target)?;
+        }
+        O::Goto => {
+            let k = s!().w();
+            let table = d!();
+            let target = goto_target(cpu, table, k)?;
+            cpu.jump(target)?;
+        }
+        O::Frame => {
+            let t = cpu.module().types[i.src.imm() as usize];
+            let f = p.stack.alloc(t);
+            d!().set_w(f.ptr() as i64);
+        }
+        O::Mframe => {
+            let ml = nonnil(s!().p()).map_err(|_| exc(EX_MODULE))?;
+            let callee = callee(ml, m!().w())?;
+            let f = p.stack.alloc(callee.frame());
+            d!().set_w(f.ptr() as i64);
+        }
+        O::Call => {
+            let f = top_frame(p, s!().w())?;
+            check_extent(cpu.module(), i.dst.imm() as usize, f)?;
+            reg(f, REG_LR).set_w(cpu.pc as i64);
+            reg(f, REG_FP).set_raw_p(cpu.fp);
+            cpu.fp = f.ptr();
+            cpu.pc = i.dst.imm() as usize;
+        }
+        O::Mcall => {
+            let f = top_frame(p, s!().w())?;
+            let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            let callee = callee(ml, m!().w())?;
+            match callee {
+                Callee::Dis { pc, .. } => {
+                    let inst = module::instance(ml);
+                    let m = inst.dis().expect("Dis callee in a Dis module");
+                    check_extent(m, pc, f)?;
+                    reg(f, REG_LR).set_w(cpu.pc as i64);
+                    reg(f, REG_FP).set_raw_p(cpu.fp);
+                    reg(f, REG_MR).set_raw_p(cpu.ml);
+                    Heap::inc(ml);
+                    cpu.enter(ml);
+                    cpu.fp = f.ptr();
+                    cpu.pc = pc;
+                }
+                Callee::Builtin { func } => {
+                    vm.sys.close_released(&mut vm.heap);
+                    let flow = {
+                        let mut call = builtin::Call::new(vm, p.pid, f);
+                        (func.run)(&mut call)
+                    };
+                    p.stack.pop(&mut vm.heap, f);
+                    match flow? {
+                        builtin::Flow::Next => {}
+                        builtin::Flow::Sleep(ms) => {
+                            p.state = State::Sleep(
+                                std::time::Instant::now() + std::time::Duration::from_millis(ms),
+                            );
+                            return Ok(Next::Block);
+                        }
+                    }
+                }
+            }
+        }
+        O::Ret => {
+            let f = cpu.frame();
+            let caller = reg(f, REG_FP).raw_p();
+            if caller.is_null() {
+                return Err(Trap::Exit);
+            }
+            let lr = reg(f, REG_LR).w() as usize;
+            let mr = reg(f, REG_MR).raw_p();
+            if !p.stack.pop(heap, f) {
+                // Frames above the returning one (allocated and never
+                // called) go with it.
+                if let Some(k) = p.stack.index_of(f) {
+                    p.stack.truncate(heap, k);
+                }
+            }
+            cpu.fp = caller;
+            cpu.pc = lr;
+            if !mr.is_null() {
+                let old = cpu.ml;
+                cpu.enter(mr);
+                vm.heap.dec(old);
+            }
+        }
+        O::Spawn => {
+            let f = top_frame(p, s!().w())?;
+            let target = i.dst.imm() as usize;
+            check_extent(cpu.module(), target, f)?;
+            spawn(vm, p, f, cpu.ml, target);
+        }
+        O::Mspawn => {
+            let f = top_frame(p, s!().w())?;
+            let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            match callee(ml, m!().w())? {
+                Callee::Dis { pc, .. } => {
+                    let m = module::instance(ml).dis().expect("Dis callee in a Dis module");
+                    check_extent(m, pc, f)?;
+                    spawn(vm, p, f, ml, pc);
+                }
+                Callee::Builtin { .. } => return Err(exc(EX_SPAWN)),
+            }
+        }
+        O::Load => {
+            let path = string::to_string(s!().p());
+            let k = m!().w();
+            let ml = load(vm, p, cpu, &path, k);
+            d!().put_p(&mut vm.heap, ml);
+        }
+        O::Self_ => d!().copy_p(heap, cpu.ml),
+        O::Exit => return Err(Trap::Exit),
+        O::Raise => {
+            let v = nonnil(s!().p())?;
+            let msg = match Heap::type_of(v).kind {
+                types::Kind::String => string::to_string(v),
+                // An exception value starts with its name.
+                _ => string::to_string(obj(v).p()),
+            };
+            Heap::inc(v);
+            return Err(Trap::Raise(Exception { msg, value: v }));
+        }
+        O::Send => {
+            let c = d!().p();
+            if !chan::send(vm, p, c, s!())? {
+                return Ok(Next::Block);
+            }
+        }
+        O::Recv => {
+            let c = s!().p();
+            if !chan::recv(vm, p, c, d!())? {
+                return Ok(Next::Block);
+            }
+        }
+        O::Alt | O::Nbalt => {
+            let block = s!();
+            let dst = d!();
+            match chan::alt(vm, p, block, i.op == O::Alt)? {
+                Some(k) => dst.set_w(k as i64),
+                None => {
+                    p.chan_ptr = Some(dst);
+                    return Ok(Next::Block);
+                }
+            }
+        }
+    }
+    Ok(Next::Go)
+}
+
+/// The fixed-point instructions with explicit scale factors.
+fn fixed(cpu: &mut Cpu, i: &Inst) -> Result<(), Trap> {
+    let f = cpu.frame();
+    let p = reg(f, stack::DTMP).w();
+    let a = reg(f, stack::STMP).w() as i32 as i64;
+    let s = cpu.addr(&i.src)?.w() as i32 as i64;
+    let m = cpu.mid(i)?.w() as i32 as i64;
+    let d = cpu.addr(&i.dst)?;
+    let div = |n: i64, q: i64| if q == 0 { Err(exc(EX_ZDIV)) } else { Ok(n.wrapping_div(q)) };
+    let opposite = |x: i64, y: i64| (x >= 0 && y < 0) || (x < 0 && y >= 0);
+    let r = match i.op {
+        O::Mulx0 => {
+            if m == 0 || s == 0 {
+                0
+            } else {
+                div(scale(m * s, p), a)?
+            }
+        }
+        O::Divx0 => {
+            if m == 0 {
+                0
+            } else {
+                div(scale(a * m, p), s)?
+            }
+        }
+        O::Cvtxx0 => {
+            let p = m;
+            if s == 0 {
+                0
+            } else {
+                div(scale(s, p), a)?
+            }
+        }
+        O::Mulx1 => {
+            let (x, y) = (m, s);
+            if x == 0 || y == 0 {
+                0
+            } else {
+                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
+                let mut v = 0;
+                if vnz {
+                    v = if opposite(x, y) { -(a - 1) } else { a - 1 };
+                }
+                let mut w = 0;
+                if wnz
+                    && ((!vnz && ((x > 0 && y < 0) || (x < 0 && y > 0)))
+                        || (vnz && ((x > 0 && y > 0) || (x < 0 && y < 0))))
+                {
+                    w = (1i64 << sh(-p)) - 1;
+                }
+                div(scale(x * y + w, p) + v, a)?
+            }
+        }
+        O::Divx1 => {
+            let (x, y) = (m, s);
+            if x == 0 {
+                0
+            } else {
+                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
+                let mut v = 0;
+                if vnz {
+                    v = if opposite(x, y) { -1 } else { 1 };
+                }
+                let w = if wnz && x <= 0 { (1i64 << sh(-p)) - 1 } else { 0 };
+                div(scale(a * x + w, p), y)? + v
+            }
+        }
+        _ => {
+            // cvtxx1: the scale comes from the middle operand.
+            let x = s;
+            let p = m;
+            if x == 0 {
+                0
+            } else {
+                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
+                let mut v = 0;
+                if vnz {
+                    v = if x < 0 { -(a - 1) } else { a - 1 };
+                }
+                let w = if (!vnz && x < 0) || (vnz && x > 0) { (1i64 << sh(-p)) - 1 } else { 0 };
+                let _ = wnz;
+                div(scale(x + w, p) + v, a)?
+            }
+        }
+    };
+    d.set_w(r as i32 as i64);
+    Ok(())
+}
+
+/// A frame operand of `call`, `mcall` or `spawn`: it must be the thread's
+/// newest frame.
+fn top_frame(p: &Prog, f: i64) -> Result<Addr, Trap> {
+    match p.stack.top() {
+        Some(t) if t.ptr() as i64 == f => Ok(t),
+        _ => Err(exc(EX_FRAME)),
+    }
+}
+
+/// The function at `pc` needs a frame at least as large as its operands reach.
+fn check_extent(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
+    if m.entry_extent.get(pc).is_some_and(|&e| e as usize <= frame_type(f).size) {
+        Ok(())
+    } else {
+        Err(exc(EX_FRAME))
+    }
+}
+
+/// Link `k` of a module link: an import (k >= 0) or the module's own
+/// export `-k-1`.
+fn callee(ml: Ptr, k: i64) -> Result<Callee, Trap> {
+    let inst = module::instance(ml);
+    if k >= 0 {
+        return inst.links.get(k as usize).copied().ok_or_else(|| exc(EX_BOUNDS));
+    }
+    let j = (-k - 1) as usize;
+    match inst.dis() {
+        Some(m) => m.link_callee(j).ok_or_else(|| exc(EX_BOUNDS)),
+        None => Err(exc(EX_MODULE)),
+    }
+}
+
+/// Starts a thread running `pc` of module link `ml` in a copy of frame `f`,
+/// which leaves this thread's stack.
+fn spawn(vm: &mut Vm, p: &mut Prog, f: Addr, ml: Ptr, pc: usize) {
+    let t = frame_type(f);
+    let mut stack = stack::Stack::new();
+    let nf = stack.alloc(t);
+    nf.copy_from(f, t.size);
+    reg(nf, REG_FP).set_raw_p(std::ptr::null_mut());
+    reg(nf, REG_LR).set_w(0);
+    reg(nf, REG_MR).set_raw_p(std::ptr::null_mut());
+    reg(nf, REG_RET).set_raw_p(std::ptr::null_mut());
+    // The pointers moved with the frame.
+    p.stack.forget_top();
+    Heap::inc(ml);
+    let regs = crate::prog::Regs { pc, fp: nf.ptr(), ml };
+    vm.add_prog(regs, stack, p.group);
+}
+
+/// `load`: a new instance of the module at `path`, linked to this module's
+/// import list `k`; nil (with the error string set) if that fails.
+fn load(vm: &mut Vm, p: &mut Prog, cpu: &Cpu, path: &str, k: i64) -> Ptr {
+    let m = cpu.module();
+    let want: Vec<dis::Import> =
+        match m.image.imports.as_ref().and_then(|v| usize::try_from(k).ok().and_then(|k| v.get(k))) {
+            Some(w) => w.clone(),
+            None => {
+                vm.set_errstr(p.pid, "bad import table index".into());
+                return std::ptr::null_mut();
+            }
+        };
+    let r = if path == "$self" {
+        let me = module::instance(cpu.ml).dis().cloned().expect("running a Dis module");
+        let mut links = Vec::new();
+        let mut err = None;
+        for w in &want {
+            match me.export(&w.name) {
+                Some(l) if l.sig == w.sig && l.pc >= 0 => {
+                    links.push(Callee::Dis { pc: l.pc as usize, frame: me.types[l.frame as usize] })
+                }
+                _ => err = Some(format!("link failed fn {}->{}()", me.name, w.name)),
+            }
+        }
+        match err {
+            Some(e) => Err(crate::LoadError::Link(e)),
+            None => {
+                let mp = module::instance(cpu.ml).mp;
+                Heap::inc(mp);
+                Ok(module::new_link(
+                    &mut vm.heap,
+                    module::Instance { module: module::ModRef::Dis(me), mp, links },
+                ))
+            }
+        }
+    } else if let Some(b) = builtin::modules().into_iter().find(|b| b.name == path) {
+        vm.instantiate_builtin(b, &want)
+    } else if path.starts_with('$') {
+        Err(crate::LoadError::Link(format!("{path}: no such built-in module")))
+    } else {
+        let resolved = vm.sys.resolve(path);
+        vm.load_module(&resolved).and_then(|m| vm.instantiate(&m, &want))
+    };
+    match r {
+        Ok(ml) => ml,
+        Err(e) => {
+            vm.set_errstr(p.pid, e.to_string());
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Reads word `k` of a jump table in module data, which must lie inside it.
+fn table_word(cpu: &Cpu, table: Addr, k: usize) -> Result<i64, Trap> {
+    let mp = cpu.mp as usize;
+    let size = cpu.module().mp_type().map_or(0, |t| t.size);
+    let at = table.ptr() as usize + k * 8;
+    if at < mp || at + 8 > mp + size {
+        return Err(exc(EX_PC));
+    }
+    // SAFETY: inside module data, just checked.
+    Ok(unsafe { Addr::new(at as *mut u8) }.w())
+}
+
+/// `case`: a count, then (low, high, pc) triples sorted by range, then the
+/// default pc.
+fn case_word(cpu: &Cpu, t: Addr, v: i64) -> Result<i64, Trap> {
+    let n = table_word(cpu, t, 0)?;
+    let n = if n < 0 { -n - 1 } else { n } as usize;
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let base = 1 + mid * 3;
+        if v < table_word(cpu, t, base)? {
+            hi = mid;
+        } else if v >= table_word(cpu, t, base + 1)? {
+            lo = mid + 1;
+        } else {
+            return table_word(cpu, t, base + 2);
+        }
+    }
+    table_word(cpu, t, 1 + n * 3)
+}
+
+/// `casel`: a count padded to two words, then (low, high, pc, pad)
+/// quadruples of 8-byte values, then the default pc.
+fn case_big(cpu: &Cpu, t: Addr, v: i64) -> Result<i64, Trap> {
+    let n = table_word(cpu, t, 0)?;
+    let n = if n < 0 { -n - 1 } else { n } as usize;
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let base = 2 + mid * 4;
+        if v < table_word(cpu, t, base)? {
+            hi = mid;
+        } else if v >= table_word(cpu, t, base + 1)? {
+            lo = mid + 1;
+        } else {
+            return table_word(cpu, t, base + 2);
+        }
+    }
+    table_word(cpu, t, 2 + n * 4)
+}
+
+/// `casec`: a count, then (low string, high string or nil, pc) triples,
+/// then the default pc.
+fn case_string(cpu: &Cpu, t: Addr, v: Ptr) -> Result<i64, Trap> {
+    let n = table_word(cpu, t, 0)?;
+    let n = if n < 0 { -n - 1 } else { n } as usize;
+    let s = |k: usize| -> Result<Ptr, Trap> { Ok(table_word(cpu, t, k)? as Ptr) };
+    for k in 0..n {
+        let base = 1 + k * 3;
+        let (lo, hi) = (s(base)?, s(base + 1)?);
+        let hit = if hi.is_null() {
+            string::cmp(lo, v) == Ordering::Equal
+        } else {
+            string::cmp(lo, v) != Ordering::Greater && string::cmp(hi, v) != Ordering::Less
+        };
+        if hit {
+            return table_word(cpu, t, base + 2);
+        }
+    }
+    table_word(cpu, t, 1 + n * 3)
+}
+
+/// `goto`: entry `k` of the pcs at `table`, whose count is the word before.
+fn goto_target(cpu: &Cpu, table: Addr, k: i64) -> Result<i64, Trap> {
+    // SAFETY: only read after the bounds check in table_word.
+    let count_at = unsafe { Addr::new(table.ptr().wrapping_sub(8)) };
+    let n = table_word(cpu, count_at, 0)?;
+    if k < 0 || k >= n {
+        return Err(exc(EX_PC));
+    }
+    table_word(cpu, table, k as usize)
+}

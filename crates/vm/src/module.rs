@@ -1,0 +1,274 @@
+//! Loaded modules and their instances.
+//!
+//! A [`Module`] is a `.dis` file's code and types, shared by every load of
+//! it. Each `load` makes an [`Instance`]: its own module data and the
+//! loader's imports resolved to functions. Dis code holds an instance through
+//! a *module link*, a heap object pointing at it.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use dis::{Datum, Operand, WordSize};
+
+use crate::builtin;
+use crate::heap::{Heap, Ptr};
+use crate::mem::{obj, Addr};
+use crate::types::{Kind, Type};
+
+/// How an instruction addresses an operand, decoded for the interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    None,
+    Imm,
+    Fp,
+    Mp,
+    IndFp,
+    IndMp,
+}
+
+/// A decoded operand. For `Imm` the value is `v`, and `base` indexes the
+/// module's pool of immediates, whose cells give the operand an address
+/// (`lea $5` and `send $5` use it); for `Fp`/`Mp` the offset is `v`; for
+/// the indirect modes the pointer's offset is `base` and the offset inside
+/// the object `v`.
+#[derive(Clone, Copy, Debug)]
+pub struct Opnd {
+    pub mode: Mode,
+    pub base: u32,
+    pub v: i64,
+}
+
+impl Opnd {
+    fn decode(o: Operand, pool: &mut Vec<Cell<i64>>) -> Opnd {
+        let (mode, base, v) = match o {
+            Operand::None => (Mode::None, 0, 0),
+            Operand::Imm(v) => {
+                pool.push(Cell::new(v as i64));
+                (Mode::Imm, (pool.len() - 1) as u32, v as i64)
+            }
+            Operand::Fp(v) => (Mode::Fp, 0, v as i64),
+            Operand::Mp(v) => (Mode::Mp, 0, v as i64),
+            Operand::IndFp { ptr, off } => (Mode::IndFp, ptr as u32, off as i64),
+            Operand::IndMp { ptr, off } => (Mode::IndMp, ptr as u32, off as i64),
+        };
+        Opnd { mode, base, v }
+    }
+
+    /// The immediate value (for operands the loader checked are immediates).
+    pub fn imm(&self) -> i64 {
+        self.v
+    }
+}
+
+/// A decoded instruction.
+#[derive(Clone, Copy, Debug)]
+pub struct Inst {
+    pub op: dis::Opcode,
+    pub src: Opnd,
+    pub mid: Opnd,
+    pub dst: Opnd,
+}
+
+/// A function another module can call.
+#[derive(Clone, Copy)]
+pub enum Callee {
+    Dis { pc: usize, frame: &'static Type },
+    Builtin { func: &'static builtin::Func },
+}
+
+impl Callee {
+    pub fn frame(&self) -> &'static Type {
+        match self {
+            Callee::Dis { frame, .. } => frame,
+            Callee::Builtin { func } => func.frame(),
+        }
+    }
+}
+
+/// A `.dis` module's code and types.
+pub struct Module {
+    pub name: String,
+    pub path: String,
+    pub code: Box<[Inst]>,
+    /// The immediates of `code`, where instructions that take an
+    /// immediate's address find it.
+    pub imms: Box<[Cell<i64>]>,
+    /// Types by id.
+    pub types: Vec<&'static Type>,
+    pub image: dis::Module,
+    /// For each pc that is a function entry, the bytes of frame the
+    /// function needs; `u32::MAX` elsewhere.
+    pub entry_extent: Box<[u32]>,
+}
+
+impl Module {
+    /// Decodes a validated module.
+    pub fn new(path: &str, loaded: dis::Loaded) -> Module {
+        let dis::Loaded { module: image, analysis } = loaded;
+        let mut types = vec![&crate::types::WORD; image.types.len()];
+        for d in &image.types {
+            types[d.id as usize] = Type::from_desc(d, WordSize::W8.bytes());
+        }
+        let mut pool = Vec::new();
+        let code: Box<[Inst]> = image
+            .code
+            .iter()
+            .map(|i| {
+                let src = Opnd::decode(i.src, &mut pool);
+                let mid = Opnd::decode(i.mid, &mut pool);
+                let dst = Opnd::decode(i.dst, &mut pool);
+                Inst { op: i.op, src, mid, dst }
+            })
+            .collect();
+        let mut entry_extent = vec![u32::MAX; code.len()].into_boxed_slice();
+        // A function whose successors are not all known may reach any
+        // instruction: it needs a frame as large as any instruction uses.
+        let whole = analysis.functions.values().map(|f| f.frame_extent).max().unwrap_or(0);
+        for f in analysis.functions.values() {
+            entry_extent[f.entry] = if f.complete { f.frame_extent } else { whole } as u32;
+        }
+        Module {
+            name: image.name.clone(),
+            path: path.to_string(),
+            code,
+            imms: pool.into_boxed_slice(),
+            types,
+            image,
+            entry_extent,
+        }
+    }
+
+    pub fn mp_type(&self) -> Option<&'static Type> {
+        (self.image.data_size > 0).then(|| self.types[0])
+    }
+
+    /// An exported function by name.
+    pub fn export(&self, name: &str) -> Option<&dis::Link> {
+        self.image.links.iter().find(|l| l.name == name)
+    }
+
+    /// The callee for one of this module's own links (`ext` indices).
+    pub fn link_callee(&self, i: usize) -> Option<Callee> {
+        let l = self.image.links.get(i)?;
+        (l.pc >= 0).then(|| Callee::Dis { pc: l.pc as usize, frame: self.types[l.frame as usize] })
+    }
+
+    /// Builds a fresh module data object from the data items.
+    pub fn new_data(&self, heap: &mut Heap) -> Ptr {
+        let Some(t) = self.mp_type() else { return std::ptr::null_mut() };
+        let mp = heap.alloc(t, 0);
+        // (base address, end) of the areas being filled; arrays nest.
+        let mut stack: Vec<(Addr, usize)> = Vec::new();
+        let mut area = (obj(mp), t.size);
+        for d in &self.image.data {
+            // The loader checked every item lies inside its area.
+            // SAFETY: offsets were validated against the area sizes.
+            let at = unsafe { area.0.offset(d.offset() as usize) };
+            match d {
+                Datum::Bytes { bytes, .. } => {
+                    for (i, &b) in bytes.iter().enumerate() {
+                        // SAFETY: inside the area, as validated.
+                        unsafe { at.offset(i) }.set_b(b);
+                    }
+                }
+                Datum::Words { words, .. } => {
+                    for (i, &w) in words.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { at.offset(i * 8) }.set_w(w as i64);
+                    }
+                }
+                Datum::Longs { longs, .. } => {
+                    for (i, &l) in longs.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { at.offset(i * 8) }.set_l(l);
+                    }
+                }
+                Datum::Reals { bits, .. } => {
+                    for (i, &b) in bits.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { at.offset(i * 8) }.set_f(f64::from_bits(b));
+                    }
+                }
+                Datum::String { text, .. } => {
+                    let s = crate::string::from_str(heap, text);
+                    at.put_p(heap, s);
+                }
+                Datum::Array { elem, len, .. } => {
+                    let a = crate::array::alloc(heap, self.types[*elem as usize], *len as usize);
+                    at.put_p(heap, a);
+                }
+                Datum::Index { index, .. } => {
+                    let a = at.p();
+                    let size = crate::array::elem_type(a).size;
+                    stack.push(area);
+                    let n = crate::array::len(a);
+                    let base = if n == 0 { obj(a) } else { crate::array::elem(a, 0) };
+                    // SAFETY: index <= len, as validated.
+                    area = (unsafe { base.offset(*index as usize * size) }, (n - *index as usize) * size);
+                }
+                Datum::Pop { .. } => area = stack.pop().expect("validated balance"),
+            }
+        }
+        mp
+    }
+}
+
+/// What a module link refers to.
+pub enum ModRef {
+    Dis(Rc<Module>),
+    Builtin(&'static builtin::Module),
+}
+
+/// One load of a module: its data and the loader's imports.
+pub struct Instance {
+    pub module: ModRef,
+    /// Module data (nil for built-in modules and modules without data).
+    pub mp: Ptr,
+    /// The importer's functions, by import index.
+    pub links: Vec<Callee>,
+}
+
+impl Instance {
+    pub fn dis(&self) -> Option<&Rc<Module>> {
+        match &self.module {
+            ModRef::Dis(m) => Some(m),
+            ModRef::Builtin(_) => None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match &self.module {
+            ModRef::Dis(m) => &m.name,
+            ModRef::Builtin(b) => b.name,
+        }
+    }
+}
+
+/// The type of module link objects: one word, the instance.
+pub static MODLINK: Type = Type { size: 8, ptrs: &[], kind: Kind::Modlink };
+
+/// Makes a module link object owning `inst`.
+pub fn new_link(heap: &mut Heap, inst: Instance) -> Ptr {
+    let p = heap.alloc(&MODLINK, 0);
+    obj(p).set_raw_p(Box::into_raw(Box::new(inst)) as Ptr);
+    p
+}
+
+/// The instance a module link refers to.
+pub fn instance<'a>(ml: Ptr) -> &'a Instance {
+    // SAFETY: module link objects hold a boxed instance until finalized.
+    unsafe { &*(obj(ml).raw_p() as *const Instance) }
+}
+
+pub(crate) fn children(p: Ptr, f: &mut dyn FnMut(Ptr)) {
+    let mp = instance(p).mp;
+    if !mp.is_null() {
+        f(mp);
+    }
+}
+
+pub(crate) fn finalize(p: Ptr) {
+    // SAFETY: the box was made by new_link and is dropped once, here.
+    drop(unsafe { Box::from_raw(obj(p).raw_p() as *mut Instance) });
+}

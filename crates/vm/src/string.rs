@@ -1,0 +1,288 @@
+//! Dis strings: immutable sequences of runes. Nil is the empty string.
+//!
+//! A string whose runes are all ASCII keeps one byte per rune, any other
+//! four, so that indexing is constant time either way.
+
+use std::cmp::Ordering;
+
+use crate::heap::{Heap, Ptr};
+use crate::mem::{obj, Addr};
+use crate::types::{Kind, Type};
+
+#[repr(C)]
+struct StrHdr {
+    len: usize,
+    /// 0: one byte a rune; 1: four.
+    wide: usize,
+}
+
+const HDR: usize = std::mem::size_of::<StrHdr>();
+
+pub static STRING: Type = Type { size: HDR, ptrs: &[], kind: Kind::String };
+
+/// The replacement for bytes that are not UTF-8 and runes that are not characters.
+pub const RUNE_ERROR: u32 = 0xFFFD;
+/// The largest rune Inferno keeps.
+pub const RUNE_MAX: u32 = 0x10FFFF;
+
+fn hdr(p: Ptr) -> (usize, bool) {
+    let a = obj(p);
+    // SAFETY: a string object starts with its header.
+    let wide = unsafe { a.offset(8) }.w() != 0;
+    (a.w() as usize, wide)
+}
+
+fn data(p: Ptr) -> Addr {
+    // SAFETY: the runes follow the header inside the object.
+    unsafe { obj(p).offset(HDR) }
+}
+
+fn alloc(heap: &mut Heap, len: usize, wide: bool) -> Ptr {
+    let p = heap.alloc(&STRING, if wide { len * 4 } else { len });
+    obj(p).set_w(len as i64);
+    // SAFETY: the header's second word.
+    unsafe { obj(p).offset(8) }.set_w(wide as i64);
+    p
+}
+
+/// Number of runes.
+pub fn len(p: Ptr) -> usize {
+    if p.is_null() {
+        0
+    } else {
+        hdr(p).0
+    }
+}
+
+/// Rune `i`, which must be less than `len(p)`.
+#[inline]
+pub fn rune(p: Ptr, i: usize) -> u32 {
+    let (n, wide) = hdr(p);
+    assert!(i < n, "rune index checked by the caller");
+    // SAFETY: i < len, inside the data.
+    unsafe {
+        if wide {
+            (data(p).ptr().add(i * 4) as *const u32).read_unaligned()
+        } else {
+            *data(p).ptr().add(i) as u32
+        }
+    }
+}
+
+/// A new string of these runes.
+pub fn from_runes(heap: &mut Heap, runes: &[u32]) -> Ptr {
+    if runes.is_empty() {
+        return std::ptr::null_mut();
+    }
+    let wide = runes.iter().any(|&r| r >= 0x80);
+    let p = alloc(heap, runes.len(), wide);
+    let d = data(p).ptr();
+    for (i, &r) in runes.iter().enumerate() {
+        // SAFETY: i < len inside the fresh object.
+        unsafe {
+            if wide {
+                (d.add(i * 4) as *mut u32).write_unaligned(r)
+            } else {
+                *d.add(i) = r as u8
+            }
+        }
+    }
+    p
+}
+
+/// A new string from Rust text.
+pub fn from_str(heap: &mut Heap, s: &str) -> Ptr {
+    if s.is_ascii() {
+        if s.is_empty() {
+            return std::ptr::null_mut();
+        }
+        let p = alloc(heap, s.len(), false);
+        data(p).copy_from(
+            // SAFETY: the source is a Rust str of s.len() bytes, read only.
+            unsafe { Addr::new(s.as_ptr() as *mut u8) },
+            s.len(),
+        );
+        p
+    } else {
+        let runes: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        from_runes(heap, &runes)
+    }
+}
+
+/// A new string from UTF-8 bytes, as Inferno decodes them: each malformed
+/// sequence becomes one `RUNE_ERROR`.
+pub fn from_utf8(heap: &mut Heap, b: &[u8]) -> Ptr {
+    match std::str::from_utf8(b) {
+        Ok(s) => from_str(heap, s),
+        Err(_) => {
+            let runes = decode_utf8(b);
+            from_runes(heap, &runes)
+        }
+    }
+}
+
+/// Decodes UTF-8 the way Inferno's `chartorune` does: a byte that does not
+/// start a well-formed sequence is one error rune.
+pub fn decode_utf8(b: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let (r, n) = decode_one(&b[i..]);
+        out.push(r);
+        i += n;
+    }
+    out
+}
+
+fn decode_one(b: &[u8]) -> (u32, usize) {
+    let c = b[0] as u32;
+    let cont = |k: usize| b.get(k).map(|&x| x as u32).filter(|x| x & 0xC0 == 0x80);
+    if c < 0x80 {
+        return (c, 1);
+    }
+    if (0xC0..0xE0).contains(&c) {
+        if let Some(c1) = cont(1) {
+            let r = ((c & 0x1F) << 6) | (c1 & 0x3F);
+            if r >= 0x80 {
+                return (r, 2);
+            }
+        }
+    } else if (0xE0..0xF0).contains(&c) {
+        if let (Some(c1), Some(c2)) = (cont(1), cont(2)) {
+            let r = ((c & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (c2 & 0x3F);
+            if r >= 0x800 {
+                return (r, 3);
+            }
+        }
+    } else if (0xF0..0xF8).contains(&c) {
+        if let (Some(c1), Some(c2), Some(c3)) = (cont(1), cont(2), cont(3)) {
+            let r = ((c & 0x07) << 18) | ((c1 & 0x3F) << 12) | ((c2 & 0x3F) << 6) | (c3 & 0x3F);
+            if (0x10000..=RUNE_MAX).contains(&r) {
+                return (r, 4);
+            }
+        }
+    }
+    (RUNE_ERROR, 1)
+}
+
+/// Appends the UTF-8 encoding of rune `r` (invalid runes as `RUNE_ERROR`).
+pub fn encode_rune(out: &mut Vec<u8>, r: u32) {
+    let r = if r > RUNE_MAX { RUNE_ERROR } else { r };
+    match r {
+        0..=0x7F => out.push(r as u8),
+        0x80..=0x7FF => out.extend_from_slice(&[0xC0 | (r >> 6) as u8, 0x80 | (r & 0x3F) as u8]),
+        0x800..=0xFFFF => out.extend_from_slice(&[
+            0xE0 | (r >> 12) as u8,
+            0x80 | ((r >> 6) & 0x3F) as u8,
+            0x80 | (r & 0x3F) as u8,
+        ]),
+        _ => out.extend_from_slice(&[
+            0xF0 | (r >> 18) as u8,
+            0x80 | ((r >> 12) & 0x3F) as u8,
+            0x80 | ((r >> 6) & 0x3F) as u8,
+            0x80 | (r & 0x3F) as u8,
+        ]),
+    }
+}
+
+/// The string's UTF-8 bytes.
+pub fn to_utf8(p: Ptr) -> Vec<u8> {
+    let n = len(p);
+    if n == 0 {
+        return Vec::new();
+    }
+    if !hdr(p).1 {
+        return data(p).bytes(n).to_vec();
+    }
+    let mut out = Vec::with_capacity(n * 2);
+    for i in 0..n {
+        encode_rune(&mut out, rune(p, i));
+    }
+    out
+}
+
+/// The string as Rust text (runes that are not characters become U+FFFD).
+pub fn to_string(p: Ptr) -> String {
+    let n = len(p);
+    if n > 0 && !hdr(p).1 {
+        return String::from_utf8_lossy(data(p).bytes(n)).into_owned();
+    }
+    (0..n).map(|i| char::from_u32(rune(p, i)).unwrap_or('\u{FFFD}')).collect()
+}
+
+/// Compares rune by rune, as Limbo's string comparisons do.
+pub fn cmp(a: Ptr, b: Ptr) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (la, lb) = (len(a), len(b));
+    if la > 0 && lb > 0 && !hdr(a).1 && !hdr(b).1 {
+        return data(a).bytes(la).cmp(data(b).bytes(lb));
+    }
+    for i in 0..la.min(lb) {
+        match rune(a, i).cmp(&rune(b, i)) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    la.cmp(&lb)
+}
+
+fn runes_of(p: Ptr, from: usize, to: usize) -> impl Iterator<Item = u32> {
+    (from..to).map(move |i| rune(p, i))
+}
+
+/// `a + b`.
+pub fn concat(heap: &mut Heap, a: Ptr, b: Ptr) -> Ptr {
+    let (la, lb) = (len(a), len(b));
+    if la > 0 && lb > 0 && !hdr(a).1 && !hdr(b).1 {
+        let p = alloc(heap, la + lb, false);
+        data(p).copy_from(data(a), la);
+        // SAFETY: the second part lies inside the new object.
+        unsafe { data(p).offset(la) }.copy_from(data(b), lb);
+        return p;
+    }
+    let runes: Vec<u32> = runes_of(a, 0, la).chain(runes_of(b, 0, lb)).collect();
+    from_runes(heap, &runes)
+}
+
+/// `s[from:to]`; the caller has checked `from <= to <= len(s)`.
+pub fn slice(heap: &mut Heap, s: Ptr, from: usize, to: usize) -> Ptr {
+    if from == to {
+        return std::ptr::null_mut();
+    }
+    if !hdr(s).1 {
+        let p = alloc(heap, to - from, false);
+        // SAFETY: from < to <= len, inside the source.
+        data(p).copy_from(unsafe { data(s).offset(from) }, to - from);
+        return p;
+    }
+    let runes: Vec<u32> = runes_of(s, from, to).collect();
+    from_runes(heap, &runes)
+}
+
+/// `s[i] = r` for `i <= len(s)` (at `len` the string grows), as a string the
+/// caller holds one reference to: `s` itself when it was the only holder
+/// and the rune fits, a new string otherwise.
+pub fn insert(heap: &mut Heap, s: Ptr, i: usize, r: u32) -> Ptr {
+    let n = len(s);
+    if i < n && Heap::refs(s) == 1 && (hdr(s).1 || r < 0x80) {
+        // SAFETY: i < len, inside the data.
+        unsafe {
+            if hdr(s).1 {
+                (data(s).ptr().add(i * 4) as *mut u32).write_unaligned(r)
+            } else {
+                *data(s).ptr().add(i) = r as u8
+            }
+        }
+        Heap::inc(s);
+        return s;
+    }
+    let mut runes: Vec<u32> = if n > 0 { runes_of(s, 0, n).collect() } else { Vec::new() };
+    if i == n {
+        runes.push(r);
+    } else {
+        runes[i] = r;
+    }
+    from_runes(heap, &runes)
+}
