@@ -21,6 +21,9 @@ struct Waiter {
     at: Addr,
     /// For a thread in `alt`: the arm's index.
     arm: Option<usize>,
+    /// For an arm over an array of channels: where the index of the
+    /// channel that completed goes, and that index.
+    index: Option<(Addr, usize)>,
 }
 
 pub struct ChanState {
@@ -139,6 +142,9 @@ fn wake(vm: &mut Vm, w: Waiter) {
             }
         }
     }
+    if let Some((at, k)) = w.index {
+        at.set_w(k as i64);
+    }
     vm.make_ready(w.pid);
 }
 
@@ -155,7 +161,7 @@ pub fn send(vm: &mut Vm, me: &mut Prog, c: Ptr, v: Addr) -> Result<bool, Trap> {
         st.push(&mut vm.heap, v);
         return Ok(true);
     }
-    st.sendq.push_back(Waiter { pid: me.pid, at: v, arm: None });
+    st.sendq.push_back(Waiter { pid: me.pid, at: v, arm: None, index: None });
     me.state = State::Send;
     Ok(false)
 }
@@ -178,7 +184,7 @@ pub fn recv(vm: &mut Vm, me: &mut Prog, c: Ptr, dst: Addr) -> Result<bool, Trap>
         wake(vm, w);
         return Ok(true);
     }
-    st.recvq.push_back(Waiter { pid: me.pid, at: dst, arm: None });
+    st.recvq.push_back(Waiter { pid: me.pid, at: dst, arm: None, index: None });
     me.state = State::Recv;
     Ok(false)
 }
@@ -187,7 +193,33 @@ pub fn recv(vm: &mut Vm, me: &mut Prog, c: Ptr, dst: Addr) -> Result<bool, Trap>
 /// address) pairs, sends first.
 fn alt_channels(block: Addr) -> Vec<Ptr> {
     let (ns, nr) = alt_counts(block);
-    (0..ns + nr).map(|i| alt_arm(block, i).0).collect()
+    (0..ns + nr).flat_map(|i| arm_channels(alt_arm(block, i).0)).map(|(_, c)| c).collect()
+}
+
+/// The channels of one arm: the channel itself, or for an array of
+/// channels each non-nil element with its index.
+fn arm_channels(c: Ptr) -> Vec<(Option<usize>, Ptr)> {
+    if c.is_null() {
+        return Vec::new();
+    }
+    match Heap::type_of(c).kind {
+        Kind::Array => (0..crate::array::len(c))
+            .map(|k| (Some(k), crate::array::elem(c, k).p()))
+            .filter(|(_, ch)| !ch.is_null() && Heap::type_of(*ch).kind == Kind::Channel)
+            .collect(),
+        Kind::Channel => vec![(None, c)],
+        _ => Vec::new(),
+    }
+}
+
+/// Where an arm's value goes or comes from: for an array arm, the tuple
+/// (index, value) at `v` holds the value one word in.
+fn arm_value(v: Addr, index: Option<usize>) -> (Addr, Option<(Addr, usize)>) {
+    match index {
+        // SAFETY: the compiler laid out an (int, value) tuple at v.
+        Some(k) => (unsafe { v.offset(8) }, Some((v, k))),
+        None => (v, None),
+    }
 }
 
 fn alt_counts(block: Addr) -> (usize, usize) {
@@ -206,53 +238,49 @@ fn alt_arm(block: Addr, i: usize) -> (Ptr, Addr) {
 
 /// `alt`/`nbalt`: picks a ready arm at random and does it, returning its
 /// index; with none ready, `nbalt` returns `nsend + nrecv` and `alt` blocks
-/// (returning `None`).
+/// (returning `None`). An arm may name an array of channels: it is ready
+/// when any of them is, and sends or receives an (index, value) tuple.
 pub fn alt(vm: &mut Vm, me: &mut Prog, block: Addr, blocking: bool) -> Result<Option<usize>, Trap> {
     let (ns, nr) = alt_counts(block);
     let n = ns + nr;
     let mut ready = Vec::new();
     for i in 0..n {
-        let (c, _) = alt_arm(block, i);
-        if c.is_null() {
-            continue;
-        }
-        let st = state(c);
-        let ok = if i < ns {
-            !st.recvq.is_empty() || st.count < st.cap
-        } else {
-            !st.sendq.is_empty() || st.count > 0
-        };
-        if ok {
-            ready.push(i);
+        for (k, c) in arm_channels(alt_arm(block, i).0) {
+            let st = state(c);
+            let ok = if i < ns {
+                !st.recvq.is_empty() || st.count < st.cap
+            } else {
+                !st.sendq.is_empty() || st.count > 0
+            };
+            if ok {
+                ready.push((i, k, c));
+            }
         }
     }
     if !ready.is_empty() {
-        let i = ready[vm.random(ready.len())];
-        let (c, v) = alt_arm(block, i);
+        let (i, k, c) = ready[vm.random(ready.len())];
+        let (v, index) = arm_value(alt_arm(block, i).1, k);
         let done = if i < ns { send(vm, me, c, v)? } else { recv(vm, me, c, v)? };
         debug_assert!(done, "a ready arm completes");
+        if let Some((at, k)) = index {
+            at.set_w(k as i64);
+        }
         return Ok(Some(i));
     }
     if !blocking {
         return Ok(Some(n));
     }
-    if (0..n).all(|i| alt_arm(block, i).0.is_null()) {
-        // Nothing can ever complete.
-        me.state = State::Alt;
-        me.alt_block = Some(block);
-        return Ok(None);
-    }
     for i in 0..n {
         let (c, v) = alt_arm(block, i);
-        if c.is_null() {
-            continue;
-        }
-        let w = Waiter { pid: me.pid, at: v, arm: Some(i) };
-        let st = state(c);
-        if i < ns {
-            st.sendq.push_back(w);
-        } else {
-            st.recvq.push_back(w);
+        for (k, c) in arm_channels(c) {
+            let (at, index) = arm_value(v, k);
+            let w = Waiter { pid: me.pid, at, arm: Some(i), index };
+            let st = state(c);
+            if i < ns {
+                st.sendq.push_back(w);
+            } else {
+                st.recvq.push_back(w);
+            }
         }
     }
     me.state = State::Alt;

@@ -191,13 +191,9 @@ fn werrstr(c: &mut Call) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
-/// Functions not yet written: they fail with an error string.
-fn unimplemented(c: &mut Call) -> Result<Flow, Trap> {
-    c.set_err("not implemented");
-    if let Some(r) = c.ret() {
-        r.set_w(-1);
-    }
-    Ok(Flow::Next)
+/// Functions not yet written raise an exception.
+fn unimplemented(_: &mut Call) -> Result<Flow, Trap> {
+    Err(crate::exc("Sys function not implemented"))
 }
 
 pub static MODULE: Module = Module { name: "$Sys", funcs: &FUNCS };
