@@ -35,13 +35,18 @@ pub struct Header {
 }
 
 pub const HEADER: usize = std::mem::size_of::<Header>();
+/// The heap size below which the collector never runs.
+const MIN_GC: usize = 16 << 20;
 const ALIGN: usize = 16;
 
 /// Counts kept for tests, the collector's pacing and `-v`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub objects: usize,
+    /// Bytes in live objects, headers included.
     pub bytes: usize,
+    /// The most `bytes` has been.
+    pub peak_bytes: usize,
     pub allocated_total: u64,
     pub collections: u64,
     pub collected: u64,
@@ -51,8 +56,8 @@ pub struct Heap {
     /// Sentinel of the circular list of all objects.
     all: Box<Header>,
     stats: Stats,
-    /// Bytes allocated since the last collection.
-    since_gc: usize,
+    /// Collect when `bytes` passes this.
+    next_gc: usize,
     epoch: u32,
     /// Objects whose count fell to zero, awaiting destruction (kept as a
     /// list, not recursion, so that freeing a long list never exhausts the
@@ -97,7 +102,7 @@ impl Heap {
         Heap {
             all,
             stats: Stats::default(),
-            since_gc: 0,
+            next_gc: MIN_GC,
             epoch: 1,
             doomed: Vec::new(),
             destroying: Cell::new(false),
@@ -109,9 +114,10 @@ impl Heap {
         self.stats
     }
 
-    /// Bytes allocated since the last collection, for pacing it.
-    pub fn since_gc(&self) -> usize {
-        self.since_gc
+    /// True when the heap has grown enough since the last collection that
+    /// cyclic garbage may be worth finding.
+    pub fn wants_collection(&self) -> bool {
+        self.stats.bytes > self.next_gc
     }
 
     /// Allocates a zeroed object of type `ty` with `extra` bytes after the
@@ -133,9 +139,9 @@ impl Heap {
             (*sentinel).next = raw;
         }
         self.stats.objects += 1;
-        self.stats.bytes += size;
+        self.stats.bytes += HEADER + size;
+        self.stats.peak_bytes = self.stats.peak_bytes.max(self.stats.bytes);
         self.stats.allocated_total += size as u64;
-        self.since_gc += size;
         // SAFETY: data follows the header inside the allocation.
         unsafe { (raw as *mut u8).add(HEADER) }
     }
@@ -213,7 +219,7 @@ impl Heap {
             (*(*h).prev).next = (*h).next;
             (*(*h).next).prev = (*h).prev;
             self.stats.objects -= 1;
-            self.stats.bytes -= size;
+            self.stats.bytes -= HEADER + size;
             dealloc(h as *mut u8, layout(size));
         }
     }
@@ -277,7 +283,9 @@ impl Heap {
         }
         self.stats.collections += 1;
         self.stats.collected += dead.len() as u64;
-        self.since_gc = 0;
+        // Reference counting frees most garbage at once, so the heap grows
+        // only by cycles or real growth: collect again when it has doubled.
+        self.next_gc = (2 * self.stats.bytes).max(MIN_GC);
     }
 
     /// Frees every object: the VM is done.

@@ -101,7 +101,8 @@ pub struct Vm {
     sized: HashMap<usize, &'static types::Type>,
     rng: u64,
     pub start: Instant,
-    pub out: std::io::BufWriter<std::io::Stdout>,
+    /// Where `Sys->print` and descriptor 1 go.
+    pub out: Box<dyn Write>,
     pub sys: builtin::sys::SysState,
 }
 
@@ -117,7 +118,13 @@ pub enum LoadError {
 }
 
 impl Vm {
+    /// A VM whose standard output is the process's.
     pub fn new(config: Config) -> Vm {
+        Vm::with_output(config, Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())))
+    }
+
+    /// A VM whose standard output goes to `out`.
+    pub fn with_output(config: Config, out: Box<dyn Write>) -> Vm {
         Vm {
             heap: Heap::new(),
             config,
@@ -130,7 +137,7 @@ impl Vm {
             sized: HashMap::new(),
             rng: 0x2545F4914F6CDD1D,
             start: Instant::now(),
-            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            out,
             sys: builtin::sys::SysState::default(),
         }
     }
@@ -274,7 +281,7 @@ impl Vm {
     fn schedule(&mut self) -> Outcome {
         let mut outcome = Outcome::Done;
         loop {
-            if self.heap.since_gc() > 64 << 20 {
+            if self.heap.wants_collection() {
                 self.collect();
             }
             self.sys.close_released(&mut self.heap);

@@ -1,0 +1,59 @@
+//! Every program in `fixtures/MANIFEST` prints exactly its expected output,
+//! in every execution mode.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// (program, arguments) from the MANIFEST; `TMP` is a fresh scratch directory.
+fn manifest() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(root().join("MANIFEST")).expect("MANIFEST");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace().map(str::to_string);
+            (w.next().unwrap(), w.collect())
+        })
+        .collect()
+}
+
+fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, String) {
+    let dis = root().join("dis").join(format!("{name}.dis"));
+    let args: Vec<String> =
+        args.iter().map(|a| if a == "TMP" { scratch.to_string_lossy().into_owned() } else { a.clone() }).collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_dite"))
+        .arg("run")
+        .arg(mode)
+        .arg(&dis)
+        .args(&args)
+        .output()
+        .expect("run dite");
+    (out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn check_mode(mode: &str) {
+    let mut failures = Vec::new();
+    for (name, args) in manifest() {
+        let scratch = std::env::temp_dir().join(format!("dite-fixture-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let (stdout, stderr) = run(mode, &name, &args, &scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        let want = std::fs::read(root().join("expected").join(format!("{name}.out"))).unwrap();
+        if stdout != want {
+            failures.push(format!(
+                "{name} ({mode}): output differs\n--- got\n{}\n--- want\n{}\n--- stderr\n{stderr}",
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&want)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn fixtures_interpreted() {
+    check_mode("-c0");
+}
