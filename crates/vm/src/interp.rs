@@ -169,45 +169,47 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
 }
 
 /// Finds a handler for an exception raised at `cpu.pc` and transfers to
-/// it, unwinding frames; with none, the thread is broken.
+/// it, unwinding frames; with none, the thread dies.
+///
+/// Handlers are searched from the raising frame outwards, each frame at the
+/// pc of its pending instruction. An exception value (an ADT, not a string)
+/// can be caught as a value by the raising function and its immediate
+/// caller; past that it continues as its name, a string.
 fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status> {
-    let e = match t {
+    let mut e = match t {
         Trap::Raise(e) => e,
         Trap::Exit => return Err(Status::Exit),
     };
+    let mut is_str = e.value.is_null() || Heap::type_of(e.value).kind == types::Kind::String;
     let mut pc = cpu.pc;
     let mut fp = cpu.fp;
     let mut ml = cpu.ml;
     loop {
         let inst = module::instance(ml);
-        if let Some(m) = inst.dis() {
-            if let Some((hpc, eoff, desc)) = find_handler(m, pc, &e) {
-                // Unwind to the handler's frame, restoring module links.
-                let mut f = cpu.fp;
-                while f != fp {
-                    // SAFETY: f is a live frame on the chain from cpu.fp.
-                    let fa = unsafe { Addr::new(f) };
-                    let mr = reg(fa, REG_MR).raw_p();
-                    if !mr.is_null() {
-                        vm.heap.dec(cpu.ml);
-                        cpu.ml = mr;
-                    }
-                    f = reg(fa, REG_FP).raw_p();
-                }
-                cpu.enter(cpu.ml);
-                cpu.fp = fp;
-                // SAFETY: fp is a live frame.
-                let fa = unsafe { Addr::new(fp) };
-                if let Some(k) = p.stack.index_of(fa) {
-                    p.stack.truncate(&mut vm.heap, k + 1);
-                }
-                store_exception(vm, fa, eoff, desc, &e);
-                if !e.value.is_null() {
-                    vm.heap.dec(e.value);
-                }
-                cpu.pc = hpc;
-                return Ok(());
+        if let Some((hpc, eoff, desc)) = inst.dis().and_then(|m| find_handler(m, pc, &e.msg, is_str)) {
+            unwind_to(vm, p, cpu, fp);
+            // SAFETY: fp is the handler's live frame.
+            let fa = unsafe { Addr::new(fp) };
+            if desc >= 0 {
+                // The handler's locals of this type start afresh.
+                let t = cpu.module().types[desc as usize];
+                fa.dec_ptrs(&mut vm.heap, t);
             }
+            // SAFETY: the exception slot lies in the handler's frame.
+            let slot = unsafe { fa.offset(eoff) };
+            let v = if e.value.is_null() { string::from_str(&mut vm.heap, &e.msg) } else { e.value };
+            slot.put_p(&mut vm.heap, v);
+            cpu.pc = hpc;
+            return Ok(());
+        }
+        if !is_str && fp != cpu.fp {
+            // Past the immediate caller, an exception value is its name.
+            let name = obj(e.value).p();
+            Heap::inc(name);
+            vm.heap.dec(e.value);
+            e.value = name;
+            is_str = true;
+            continue;
         }
         // SAFETY: fp is a live frame.
         let fa = unsafe { Addr::new(fp) };
@@ -222,23 +224,48 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
         }
         fp = caller;
     }
-    let name = module::instance(cpu.ml).name().to_string();
-    if !e.value.is_null() {
-        vm.heap.dec(e.value);
+    vm.heap.dec(e.value);
+    if e.msg.is_empty() {
+        return Err(Status::Exit);
     }
-    Err(Status::Broken(e.msg, name))
+    Err(Status::Broken(e.msg, module::instance(cpu.ml).name().to_string()))
 }
 
-/// The handler of `m` covering `pc` that takes exception `e`: its pc, the
-/// frame offset for the exception and its type, if any.
-fn find_handler(m: &Module, pc: usize, e: &Exception) -> Option<(usize, usize, i32)> {
+/// Pops every frame above `fp` (called or not), restoring the module link
+/// of each frame entered by a module call.
+fn unwind_to(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, fp: *mut u8) {
+    let mut f = cpu.fp;
+    while f != fp {
+        // SAFETY: f is a live frame on the chain from cpu.fp.
+        let fa = unsafe { Addr::new(f) };
+        let mr = reg(fa, REG_MR).raw_p();
+        if !mr.is_null() {
+            let old = cpu.ml;
+            cpu.enter(mr);
+            vm.heap.dec(old);
+        }
+        f = reg(fa, REG_FP).raw_p();
+    }
+    cpu.fp = fp;
+    // SAFETY: fp is a live frame.
+    if let Some(k) = p.stack.index_of(unsafe { Addr::new(fp) }) {
+        p.stack.truncate(&mut vm.heap, k + 1);
+    }
+}
+
+/// The handler of `m` covering `pc` for exception `name`: its pc, the
+/// frame offset for the exception and the type of the locals it resets.
+/// The first `ne` cases of a handler name exception values, the rest
+/// strings; the `*` arm takes anything.
+fn find_handler(m: &Module, pc: usize, name: &str, is_str: bool) -> Option<(usize, usize, i32)> {
     let hs = m.image.handlers.as_ref()?;
     for h in hs {
         if pc < h.pc1 as usize || pc >= h.pc2 as usize {
             continue;
         }
-        for c in &h.cases {
-            if matches_name(&c.name, &e.msg) {
+        for (k, c) in h.cases.iter().enumerate() {
+            let for_values = (k as i32) < h.ne;
+            if for_values != is_str && matches_name(&c.name, name) && c.pc >= 0 {
                 return Some((c.pc as usize, h.eoff as usize, h.desc));
             }
         }
@@ -249,24 +276,12 @@ fn find_handler(m: &Module, pc: usize, e: &Exception) -> Option<(usize, usize, i
     None
 }
 
-/// Limbo exception patterns: exact, or a prefix ending in `*`.
+/// Limbo exception patterns: exact, or a prefix ending in `*` (`*` alone
+/// matches everything).
 fn matches_name(pat: &str, name: &str) -> bool {
     match pat.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
         None => pat == name,
-    }
-}
-
-/// Stores the exception where the handler expects it: the string, or for an
-/// exception value, the value.
-fn store_exception(vm: &mut Vm, frame: Addr, eoff: usize, _desc: i32, e: &Exception) {
-    // SAFETY: the handler's exception slot lies in its frame, as validated.
-    let slot = unsafe { frame.offset(eoff) };
-    if e.value.is_null() {
-        let s = string::from_str(&mut vm.heap, &e.msg);
-        slot.put_p(&mut vm.heap, s);
-    } else {
-        slot.copy_p(&mut vm.heap, e.value);
     }
 }
 

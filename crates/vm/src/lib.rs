@@ -312,8 +312,12 @@ impl Vm {
                     self.end_prog(p);
                 }
                 interp::Status::Broken(msg, module) => {
-                    let _ = self.out.flush();
-                    eprintln!("[{module}] Broken: \"{msg}\"");
+                    // A "fail:" exception is a program's way to say it
+                    // failed; it is not reported as a broken thread.
+                    if !msg.starts_with("fail:") && msg != "interrupted" {
+                        let _ = self.out.flush();
+                        eprintln!("[{module}] Broken: \"{msg}\"");
+                    }
                     if pid == self.main_pid {
                         outcome = Outcome::Broken(msg);
                     }
