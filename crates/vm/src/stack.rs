@@ -20,7 +20,9 @@ pub const DTMP: usize = 56;
 /// Offset of the first argument.
 pub const ARGS: usize = 64;
 
-/// Bytes in a stack segment; a larger frame gets a segment of its own.
+/// Bytes in a thread's first stack segment: most threads stay shallow.
+const FIRST_SEGMENT: usize = 4 * 1024;
+/// Bytes in later stack segments; a larger frame gets a segment of its own.
 const SEGMENT: usize = 64 * 1024;
 
 struct Segment {
@@ -55,7 +57,7 @@ impl Default for Stack {
 
 impl Stack {
     pub fn new() -> Stack {
-        let seg = Segment { mem: vec![0u64; SEGMENT / 8].into_boxed_slice() };
+        let seg = Segment { mem: vec![0u64; FIRST_SEGMENT / 8].into_boxed_slice() };
         let sp = seg.base();
         Stack { segs: vec![seg], cur: 0, sp, frames: Vec::new() }
     }
