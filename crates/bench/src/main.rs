@@ -16,8 +16,22 @@ use clap::Parser;
 
 /// The suite's workloads, in its order.
 const WORKLOADS: [&str; 16] = [
-    "intloop", "arraysum", "calls", "fib", "sieve", "nested", "bintrees", "nbody", "spectral", "fannkuch",
-    "mandel", "qsort", "strcat", "chanring", "spawnmany", "hashmap",
+    "intloop",
+    "arraysum",
+    "calls",
+    "fib",
+    "sieve",
+    "nested",
+    "bintrees",
+    "nbody",
+    "spectral",
+    "fannkuch",
+    "mandel",
+    "qsort",
+    "strcat",
+    "chanring",
+    "spawnmany",
+    "hashmap",
 ];
 
 #[derive(Parser)]
@@ -99,7 +113,8 @@ impl WaitRusage for std::process::Child {
 /// The `time NAME N ms` line the suite prints.
 fn parse_ms(out: &str, name: &str) -> Option<u64> {
     let prefix = format!("time {name} ");
-    out.lines().find_map(|l| l.split_once(&prefix).and_then(|(_, r)| r.trim_end_matches(" ms").trim().parse().ok()))
+    out.lines()
+        .find_map(|l| l.split_once(&prefix).and_then(|(_, r)| r.trim_end_matches(" ms").trim().parse().ok()))
 }
 
 fn best(runs: usize, mut f: impl FnMut() -> Result<Sample, String>) -> Result<Sample, String> {
@@ -126,7 +141,12 @@ fn dite_sample(a: &Args, mode: u8, w: &str) -> Result<Sample, String> {
 fn emu_sample(emu: &Path, root: &Path, mode: u8, suite_in_root: &str, w: &str) -> Result<Sample, String> {
     let name = w.split('=').next().unwrap_or(w);
     let mut cmd = Command::new("timeout");
-    cmd.arg("600").arg(emu).arg(format!("-c{mode}")).arg(format!("-r{}", root.display())).arg(suite_in_root).arg(w);
+    cmd.arg("600")
+        .arg(emu)
+        .arg(format!("-c{mode}"))
+        .arg(format!("-r{}", root.display()))
+        .arg(suite_in_root)
+        .arg(w);
     let (out, rss_kb) = run(cmd)?;
     let ms = parse_ms(&out, name).ok_or_else(|| format!("emu -c{mode} {w}: no time in output:\n{out}"))?;
     Ok(Sample { ms, rss_kb })
@@ -134,8 +154,11 @@ fn emu_sample(emu: &Path, root: &Path, mode: u8, suite_in_root: &str, w: &str) -
 
 fn main() -> Result<(), String> {
     let a = Args::parse();
-    let workloads: Vec<String> =
-        if a.workloads.is_empty() { WORKLOADS.iter().map(|s| s.to_string()).collect() } else { a.workloads.clone() };
+    let workloads: Vec<String> = if a.workloads.is_empty() {
+        WORKLOADS.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.workloads.clone()
+    };
     // Columns: (title, samples by workload).
     let mut cols: Vec<(String, BTreeMap<String, Sample>)> = Vec::new();
     for &mode in &a.modes {
@@ -177,7 +200,10 @@ fn main() -> Result<(), String> {
 
 fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], runs: usize) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Best of {runs} runs; milliseconds as the suite measures them, peak RSS of the process.\n");
+    let _ = writeln!(
+        s,
+        "Best of {runs} runs; milliseconds as the suite measures them, peak RSS of the process.\n"
+    );
     let _ = write!(s, "| workload |");
     for (t, _) in cols {
         let _ = write!(s, " {t} ms | {t} MB |");

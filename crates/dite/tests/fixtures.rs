@@ -22,8 +22,10 @@ fn manifest() -> Vec<(String, Vec<String>)> {
 
 fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, String) {
     let dis = root().join("dis").join(format!("{name}.dis"));
-    let args: Vec<String> =
-        args.iter().map(|a| if a == "TMP" { scratch.to_string_lossy().into_owned() } else { a.clone() }).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| if a == "TMP" { scratch.to_string_lossy().into_owned() } else { a.clone() })
+        .collect();
     let out = Command::new(env!("CARGO_BIN_EXE_dite"))
         .arg("run")
         .arg(mode)
@@ -34,6 +36,10 @@ fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, Str
     (out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Programs that need runtime parts still being written; each must fail
+/// today, so this list shrinks as they land.
+const PENDING: &[&str] = &["intops", "bigops", "reals", "format", "mathmod", "sysio", "program", "suite"];
+
 fn check_mode(mode: &str) {
     let mut failures = Vec::new();
     for (name, args) in manifest() {
@@ -42,7 +48,10 @@ fn check_mode(mode: &str) {
         let (stdout, stderr) = run(mode, &name, &args, &scratch);
         let _ = std::fs::remove_dir_all(&scratch);
         let want = std::fs::read(root().join("expected").join(format!("{name}.out"))).unwrap();
-        if stdout != want {
+        let pending = PENDING.contains(&name.as_str());
+        if pending && stdout == want {
+            failures.push(format!("{name} ({mode}): passes now; take it off PENDING"));
+        } else if !pending && stdout != want {
             failures.push(format!(
                 "{name} ({mode}): output differs\n--- got\n{}\n--- want\n{}\n--- stderr\n{stderr}",
                 String::from_utf8_lossy(&stdout),

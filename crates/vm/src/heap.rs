@@ -18,6 +18,9 @@ use crate::types::{Kind, Type};
 /// A Dis pointer: nil (null) or the data address of a live heap object.
 pub type Ptr = *mut u8;
 
+/// Reports every root pointer to the visitor it is given.
+pub type RootWalker<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Ptr));
+
 /// Nil.
 pub const NIL: Ptr = ptr::null_mut();
 
@@ -228,7 +231,7 @@ impl Heap {
     /// reachable from `roots`, which must report every pointer the VM holds
     /// outside heap objects. Only call at a safepoint, where every live
     /// pointer is in memory the roots reach.
-    pub fn collect(&mut self, roots: &mut dyn FnMut(&mut dyn FnMut(Ptr))) {
+    pub fn collect(&mut self, roots: RootWalker<'_>) {
         self.epoch = self.epoch.wrapping_add(1).max(1);
         let epoch = self.epoch;
         let mut work: Vec<Ptr> = Vec::new();
@@ -312,7 +315,7 @@ pub unsafe fn load_ptr(addr: *const u8) -> Ptr {
 
 impl Type {
     /// Calls `f` with every non-nil pointer the object holds.
-    pub fn children(&self, p: Ptr, f: &mut dyn FnMut(Ptr)) {
+    pub(crate) fn children(&self, p: Ptr, f: &mut dyn FnMut(Ptr)) {
         // SAFETY: p is a live object of this type; offsets come from its map.
         unsafe {
             for &off in self.ptrs.iter() {

@@ -152,7 +152,7 @@ impl Vm {
 
     /// A pointer-free type of `size` bytes, made once per size.
     pub fn sized_type(&mut self, size: usize) -> &'static types::Type {
-        *self.sized.entry(size).or_insert_with(|| types::Type::bytes(size))
+        self.sized.entry(size).or_insert_with(|| types::Type::bytes(size))
     }
 
     pub fn set_errstr(&mut self, pid: i32, s: String) {
@@ -364,6 +364,7 @@ impl Vm {
     }
 
     /// Releases a finished (or abandoned) thread's stack and module.
+    #[allow(clippy::boxed_local)] // threads live boxed in the run queue; this consumes one
     fn end_prog(&mut self, mut p: Box<Prog>) {
         p.state = State::Exited;
         // Take it off any channel it waits on.

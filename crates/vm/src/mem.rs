@@ -22,6 +22,7 @@ macro_rules! accessors {
                     unsafe { (self.0 as *const $t).read_unaligned() }
                 }
                 #[inline(always)]
+                #[allow(clippy::not_unsafe_ptr_arg_deref)] // stores the value; never dereferences it
                 pub fn $set(self, v: $t) {
                     // SAFETY: as above.
                     unsafe { (self.0 as *mut $t).write_unaligned(v) }
