@@ -18,7 +18,7 @@ enum Cmd {
     /// Run a module: `init(nil, PROGRAM :: ARGS)`.
     Run {
         /// Compile mode as in emu: 0 interprets, 1 compiles to native code.
-        #[arg(short = 'c', default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        #[arg(short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
         compile: u8,
         /// Report loading, compilation and collection.
         #[arg(short = 'v')]
@@ -60,8 +60,11 @@ fn in_file<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
-        Cmd::Run { compile: _, verbose, program, args } => {
+        Cmd::Run { compile, verbose, program, args } => {
             let mut vm = vm::Vm::new(vm::Config { verbose });
+            if compile == 1 {
+                vm.set_backend(jit::backend()?);
+            }
             let path = program.to_string_lossy().into_owned();
             let mut argv = vec![path.clone()];
             argv.extend(args);

@@ -66,3 +66,8 @@ fn check_mode(mode: &str) {
 fn fixtures_interpreted() {
     check_mode("-c0");
 }
+
+#[test]
+fn fixtures_compiled() {
+    check_mode("-c1");
+}

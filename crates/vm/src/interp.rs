@@ -125,12 +125,7 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
     let mut cpu =
         Cpu { pc: p.regs.pc, fp: p.regs.fp, mp: std::ptr::null_mut(), ml: p.regs.ml, m: std::ptr::null() };
     cpu.enter(p.regs.ml);
-    // A thread resumed after a blocking alt stores the chosen arm.
-    if let Some(arm) = p.alt_result.take() {
-        if let Some(dst) = p.chan_ptr.take() {
-            dst.set_w(arm as i64);
-        }
-    }
+    resume_alt(p);
     let mut left = budget;
     let status = loop {
         if left == 0 {
@@ -166,6 +161,28 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
     p.regs.fp = cpu.fp;
     p.regs.ml = cpu.ml;
     status
+}
+
+/// A thread resumed after a blocking alt stores the chosen arm.
+pub(crate) fn resume_alt(p: &mut Prog) {
+    if let Some(arm) = p.alt_result.take() {
+        if let Some(dst) = p.chan_ptr.take() {
+            dst.set_w(arm as i64);
+        }
+    }
+}
+
+/// Raises `t` at the thread's pc, for compiled code's runtime errors: the
+/// thread goes on in a handler, or stops with the returned status.
+pub(crate) fn throw(vm: &mut Vm, p: &mut Prog, t: Trap) -> Option<Status> {
+    let mut cpu =
+        Cpu { pc: p.regs.pc, fp: p.regs.fp, mp: std::ptr::null_mut(), ml: p.regs.ml, m: std::ptr::null() };
+    cpu.enter(p.regs.ml);
+    let r = raise(vm, p, &mut cpu, t);
+    p.regs.pc = cpu.pc;
+    p.regs.fp = cpu.fp;
+    p.regs.ml = cpu.ml;
+    r.err()
 }
 
 /// Finds a handler for an exception raised at `cpu.pc` and transfers to

@@ -13,6 +13,7 @@ pub mod interp;
 pub mod list;
 pub mod mem;
 pub mod module;
+pub mod native;
 pub mod prog;
 pub mod stack;
 pub mod string;
@@ -104,6 +105,8 @@ pub struct Vm {
     /// Where `Sys->print` and descriptor 1 go.
     pub out: Box<dyn Write>,
     pub sys: builtin::sys::SysState,
+    /// Compiles modules as they load (`-c1`); without one, all is interpreted.
+    backend: Option<Box<dyn native::Backend>>,
 }
 
 /// An error loading a module, with Inferno's wording where it has one.
@@ -139,7 +142,13 @@ impl Vm {
             start: Instant::now(),
             out,
             sys: builtin::sys::SysState::default(),
+            backend: None,
         }
+    }
+
+    /// Compiles every module loaded from now on with `backend`.
+    pub fn set_backend(&mut self, backend: Box<dyn native::Backend>) {
+        self.backend = Some(backend);
     }
 
     /// A pseudo-random number below `n` (alt's choice among ready arms).
@@ -171,7 +180,11 @@ impl Vm {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_string(), e))?;
         let loaded =
             dis::load(&bytes, dis::WordSize::W8).map_err(|e| LoadError::Format(path.to_string(), e))?;
-        let m = Rc::new(Module::new(path, loaded));
+        let mut m = Module::new(path, loaded);
+        if let Some(b) = &self.backend {
+            m.native = b.compile(&m, self.config.verbose);
+        }
+        let m = Rc::new(m);
         if self.config.verbose {
             eprintln!("dite: loaded {} ({}, {} instructions)", path, m.name, m.code.len());
         }
@@ -299,7 +312,11 @@ impl Vm {
                 self.progs.insert(pid, p);
                 continue;
             }
-            let status = interp::run(self, &mut p, QUANTUM);
+            let status = if self.backend.is_some() {
+                native::run(self, &mut p, QUANTUM)
+            } else {
+                interp::run(self, &mut p, QUANTUM)
+            };
             match status {
                 interp::Status::Yield => {
                     self.runq.push_back(pid);

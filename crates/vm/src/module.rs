@@ -100,6 +100,10 @@ pub struct Module {
     /// For each pc that is a function entry, the bytes of frame the
     /// function needs; `u32::MAX` elsewhere.
     pub entry_extent: Box<[u32]>,
+    /// The functions validation found, for a compiler.
+    pub analysis: dis::Analysis,
+    /// Compiled code, when a backend compiled the module.
+    pub native: Option<Box<dyn crate::native::Code>>,
 }
 
 impl Module {
@@ -136,6 +140,8 @@ impl Module {
             types,
             image,
             entry_extent,
+            analysis,
+            native: None,
         }
     }
 

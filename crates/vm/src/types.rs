@@ -22,7 +22,9 @@ pub enum Kind {
     Fd,
 }
 
+/// `repr(C)` because compiled code reads `size` (at offset 0) to index arrays.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Type {
     pub size: usize,
     /// Byte offsets of the pointer slots.

@@ -1,0 +1,147 @@
+//! dite's JIT: Dis functions compiled to native code with Cranelift, for
+//! x86-64 and AArch64 from one translator.
+//!
+//! A module is compiled when it loads, every function the loader found
+//! (see `dis::Analysis`), into one executable mapping. Compiled functions
+//! are resumable (see `vm::native`): the VM's dispatcher enters them at any
+//! instruction and they leave for calls, returns, blocking, preemption and
+//! exceptions, so Dis recursion depth, fairness and exception handling are
+//! the interpreter's. Generated code keeps no VM state in registers across
+//! runtime calls: Cranelift follows the platform ABI and the frame in
+//! memory is the truth.
+
+mod code;
+mod glue;
+mod translate;
+
+use std::time::Instant;
+
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use dis::flags;
+use vm::module::Module;
+use vm::native::{Backend, Code, Ctx};
+
+use code::CodeMemory;
+
+/// The Cranelift backend for the host machine.
+pub struct Jit {
+    isa: OwnedTargetIsa,
+}
+
+impl Jit {
+    /// A JIT for the machine dite runs on.
+    pub fn host() -> Result<Jit, String> {
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+        let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+        let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())?;
+        Ok(Jit { isa })
+    }
+
+    fn isa(&self) -> &dyn TargetIsa {
+        &*self.isa
+    }
+}
+
+impl Backend for Jit {
+    fn compile(&self, m: &Module, verbose: bool) -> Option<Box<dyn Code>> {
+        if m.image.flags & flags::DONTCOMPILE != 0 {
+            if verbose {
+                eprintln!("dite: jit: {}: not compiled (dontcompile)", m.name);
+            }
+            return None;
+        }
+        let start = Instant::now();
+        let mut text: Vec<u8> = Vec::new();
+        let mut funcs: Vec<(usize, usize)> = Vec::new(); // (entry pc, offset)
+        let mut resume = vec![NONE; m.code.len()];
+        let (mut compiled, mut insts, mut fell_back) = (0, 0, Vec::new());
+        for f in m.analysis.functions.values() {
+            if !f.complete {
+                fell_back.push((f.entry, "jump table in module data hides its successors".to_string()));
+                continue;
+            }
+            match translate::compile(self.isa(), m, &f.body) {
+                Ok(bytes) => {
+                    let off = text.len().next_multiple_of(16);
+                    text.resize(off, 0);
+                    text.extend_from_slice(&bytes);
+                    let k = funcs.len() as u32;
+                    funcs.push((f.entry, off));
+                    for (idx, &pc) in f.body.iter().enumerate() {
+                        // A pc in several bodies (shared code) resumes in the
+                        // function that starts there, else the first found.
+                        if resume[pc] == NONE || pc == f.entry {
+                            resume[pc] = (k, idx as u32);
+                        }
+                    }
+                    compiled += 1;
+                    insts += f.body.len();
+                }
+                Err(e) => fell_back.push((f.entry, e)),
+            }
+        }
+        if compiled == 0 {
+            return None;
+        }
+        let mem = match CodeMemory::new(&text) {
+            Ok(mem) => mem,
+            Err(e) => {
+                eprintln!("dite: jit: {}: cannot map code: {e}", m.name);
+                return None;
+            }
+        };
+        let entries = funcs
+            .iter()
+            .map(|&(_, off)| {
+                // SAFETY: `off` is the start of a function compiled with the
+                // `Entry` signature, in the mapping `mem` that `Compiled` owns.
+                unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(off)) }
+            })
+            .collect();
+        if verbose {
+            let us = start.elapsed().as_micros();
+            eprintln!(
+                "dite: jit: {}: compiled {compiled} functions, {insts} instructions, {} bytes in {us} µs ({:.2} µs per instruction)",
+                m.name,
+                text.len(),
+                us as f64 / insts.max(1) as f64
+            );
+            for (pc, why) in &fell_back {
+                eprintln!("dite: jit: {}: function at pc {pc} interpreted: {why}", m.name);
+            }
+        }
+        Some(Box::new(Compiled { _mem: mem, entries, resume }))
+    }
+}
+
+const NONE: (u32, u32) = (u32::MAX, 0);
+
+/// A module's compiled functions.
+struct Compiled {
+    /// Owns the code the entries point into.
+    _mem: CodeMemory,
+    entries: Vec<glue::Entry>,
+    /// For each pc: the function to resume in and the index of the pc in
+    /// its body.
+    resume: Vec<(u32, u32)>,
+}
+
+impl Code for Compiled {
+    fn enters(&self, pc: usize) -> bool {
+        self.resume.get(pc).is_some_and(|r| r.0 != NONE.0)
+    }
+
+    fn run(&self, ctx: &mut Ctx, pc: usize) -> u32 {
+        let (f, idx) = self.resume[pc];
+        // SAFETY: entries are functions of this module's mapping, alive as
+        // long as `self`; `idx` indexes the body of function `f`.
+        unsafe { glue::enter(self.entries[f as usize], ctx, idx) }
+    }
+}
+
+/// The JIT as the VM's backend.
+pub fn backend() -> Result<Box<dyn Backend>, String> {
+    Ok(Box::new(Jit::host()?))
+}

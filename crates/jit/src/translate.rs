@@ -1,0 +1,520 @@
+//! Dis function → Cranelift IR.
+//!
+//! A compiled function has the signature `fn(ctx, resume) -> exit` and can
+//! be entered at any instruction of its body: `resume` indexes the body, and
+//! a jump table at the entry leads to that instruction's block. Dis is a
+//! memory-to-memory machine, so every instruction reads its operands from
+//! the frame, module data or heap and writes its result back; nothing lives
+//! in registers across instructions, and leaving at any instruction loses
+//! nothing.
+//!
+//! Simple instructions are inline. The rest call [`vm::native::exec_one`]
+//! (through `glue`), the interpreter's implementation, and carry on inline
+//! when it reports that execution goes on at the next instruction.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, BlockArg, Function, InstBuilder, JumpTableData, MemFlagsData, Signature, UserFuncName,
+    Value,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{ir, Context};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use dis::Opcode as O;
+use vm::module::{Inst, Mode, Module, Opnd};
+use vm::native::{self, CTX_BUDGET, CTX_FP, CTX_MP, CTX_PC};
+
+use crate::glue;
+
+const I64: ir::Type = types::I64;
+
+/// The Cranelift signature of compiled functions and of runtime calls.
+pub fn signature(isa: &dyn TargetIsa, params: &[ir::Type]) -> Signature {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// Memory flags for Dis memory: never trapping (the loader and inline
+/// checks guarantee the address), not assumed aligned (hostile code may
+/// misalign operands; loads and stores work anyway on both targets).
+fn mem() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// How an operand's value is read or written.
+#[derive(Clone, Copy, PartialEq)]
+enum Ty {
+    B,
+    W,
+    F,
+    /// A 16-bit integer (`cvtws`/`cvtsw`).
+    S16,
+    /// A 32-bit real (`cvtrf`/`cvtfr`).
+    R32,
+}
+
+/// Translates one function: `body` is its instructions in pc order.
+pub struct Translator<'a> {
+    m: &'a Module,
+    b: FunctionBuilder<'a>,
+    ctx: Value,
+    fp: Value,
+    mp: Value,
+    /// Block of each body instruction.
+    blocks: HashMap<usize, ir::Block>,
+    exec_sig: ir::SigRef,
+}
+
+impl<'a> Translator<'a> {
+    /// Builds the IR of the function whose body is `body` into `func`.
+    pub fn build(
+        isa: &dyn TargetIsa,
+        m: &'a Module,
+        body: &'a [usize],
+        func: &'a mut Function,
+        fctx: &'a mut FunctionBuilderContext,
+    ) {
+        func.signature = signature(isa, &[I64, types::I32]);
+        let mut b = FunctionBuilder::new(func, fctx);
+        let exec_sig = b.import_signature(signature(isa, &[I64, I64]));
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let (ctx, resume) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let fp = b.ins().load(I64, mem(), ctx, CTX_FP);
+        let mp = b.ins().load(I64, mem(), ctx, CTX_MP);
+        let blocks: HashMap<usize, ir::Block> = body.iter().map(|&pc| (pc, b.create_block())).collect();
+        let mut t = Translator { m, b, ctx, fp, mp, blocks, exec_sig };
+        // The entry jump table: resume index → instruction.
+        let bad = t.b.create_block();
+        let calls: Vec<_> = body.iter().map(|pc| t.b.func.dfg.block_call(t.blocks[pc], &[])).collect();
+        let def = t.b.func.dfg.block_call(bad, &[]);
+        let jt = t.b.create_jump_table(JumpTableData::new(def, &calls));
+        t.b.ins().br_table(resume, jt);
+        t.b.switch_to_block(bad);
+        t.b.set_cold_block(bad);
+        t.b.ins().trap(ir::TrapCode::unwrap_user(1));
+        for (k, &pc) in body.iter().enumerate() {
+            let blk = t.blocks[&pc];
+            t.b.switch_to_block(blk);
+            let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
+            t.inst(pc, &m.code[pc], next);
+        }
+        t.b.seal_all_blocks();
+        t.b.finalize(isa.frontend_config());
+    }
+
+    /// Continues at `pc`: inline when it is in the body, else by leaving.
+    fn goto(&mut self, pc: usize) {
+        match self.blocks.get(&pc) {
+            Some(&blk) => {
+                self.b.ins().jump(blk, &[]);
+            }
+            None => self.leave(native::EXIT_JUMP, pc),
+        }
+    }
+
+    /// Leaves compiled code with `exit`, execution to go on at `pc`.
+    fn leave(&mut self, exit: u32, pc: usize) {
+        let v = self.b.ins().iconst(I64, pc as i64);
+        self.b.ins().store(mem(), v, self.ctx, CTX_PC);
+        let e = self.b.ins().iconst(types::I32, exit as i64);
+        self.b.ins().return_(&[e]);
+    }
+
+    /// Leaves with a runtime error at `pc` when `cond` holds.
+    fn trap_if(&mut self, cond: Value, exit: u32, pc: usize) {
+        let trap = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], ok, &[]);
+        self.b.switch_to_block(trap);
+        self.leave(exit, pc);
+        self.b.switch_to_block(ok);
+    }
+
+    /// The address an operand names.
+    fn addr(&mut self, o: &Opnd, pc: usize) -> Value {
+        match o.mode {
+            Mode::Fp => self.b.ins().iadd_imm_s(self.fp, o.v),
+            Mode::Mp => self.b.ins().iadd_imm_s(self.mp, o.v),
+            Mode::Imm => {
+                let cell = self.m.imms[o.base as usize].as_ptr() as i64;
+                self.b.ins().iconst(I64, cell)
+            }
+            Mode::IndFp | Mode::IndMp => {
+                let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
+                let p = self.b.ins().load(I64, mem(), base, o.base as i32);
+                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+                self.trap_if(nil, native::EXIT_NILREF, pc);
+                self.b.ins().iadd_imm_s(p, o.v)
+            }
+            Mode::None => unreachable!("validated operand"),
+        }
+    }
+
+    fn load(&mut self, o: &Opnd, ty: Ty, pc: usize) -> Value {
+        if o.mode == Mode::Imm {
+            match ty {
+                Ty::B => return self.b.ins().iconst(I64, o.v as u8 as i64),
+                Ty::W => return self.b.ins().iconst(I64, o.v),
+                Ty::S16 => return self.b.ins().iconst(I64, o.v as i16 as i64),
+                Ty::F | Ty::R32 => {}
+            }
+        }
+        let a = self.addr(o, pc);
+        match ty {
+            Ty::B => self.b.ins().uload8(I64, mem(), a, 0),
+            Ty::W => self.b.ins().load(I64, mem(), a, 0),
+            Ty::S16 => self.b.ins().sload16(I64, mem(), a, 0),
+            Ty::F => self.b.ins().load(types::F64, mem(), a, 0),
+            Ty::R32 => self.b.ins().load(types::F32, mem(), a, 0),
+        }
+    }
+
+    fn store(&mut self, o: &Opnd, ty: Ty, v: Value, pc: usize) {
+        let a = self.addr(o, pc);
+        match ty {
+            Ty::B => self.b.ins().istore8(mem(), v, a, 0),
+            Ty::S16 => self.b.ins().istore16(mem(), v, a, 0),
+            Ty::W | Ty::F | Ty::R32 => self.b.ins().store(mem(), v, a, 0),
+        };
+    }
+
+    /// The middle operand, or the destination when it is absent.
+    fn mid(i: &Inst) -> &Opnd {
+        if i.mid.mode == Mode::None {
+            &i.dst
+        } else {
+            &i.mid
+        }
+    }
+
+    /// `dst = mid op src` on integers of type `ty`.
+    fn arith(&mut self, i: &Inst, ty: Ty, pc: usize, f: fn(&mut FunctionBuilder, Value, Value) -> Value) {
+        let b = self.load(&i.src, ty, pc);
+        let a = self.load(Self::mid(i), ty, pc);
+        let r = f(&mut self.b, a, b);
+        self.store(&i.dst, ty, r, pc);
+    }
+
+    /// Conditional branch to `dst` when `cond(mid-or-src...)` holds.
+    fn branch(&mut self, cond: Value, pc: usize, target: usize, next: Option<usize>) {
+        let taken = self.b.create_block();
+        let fall = self.b.create_block();
+        self.b.ins().brif(cond, taken, &[], fall, &[]);
+        self.b.switch_to_block(taken);
+        self.jump(pc, target);
+        self.b.switch_to_block(fall);
+        self.fall(pc, next);
+    }
+
+    /// An unconditional transfer to `target`; backward ones spend budget.
+    fn jump(&mut self, pc: usize, target: usize) {
+        if target <= pc {
+            let cost = (pc - target + 1) as i64;
+            let left = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
+            let left = self.b.ins().iadd_imm_s(left, -cost);
+            self.b.ins().store(mem(), left, self.ctx, CTX_BUDGET);
+            let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+            let out = self.b.create_block();
+            let go = self.b.create_block();
+            self.b.set_cold_block(out);
+            self.b.ins().brif(spent, out, &[], go, &[]);
+            self.b.switch_to_block(out);
+            self.leave(native::EXIT_YIELD, target);
+            self.b.switch_to_block(go);
+        }
+        self.goto(target);
+    }
+
+    /// Goes on to the next instruction.
+    fn fall(&mut self, pc: usize, next: Option<usize>) {
+        match next {
+            Some(n) => self.goto(n),
+            None => self.leave(native::EXIT_JUMP, pc + 1),
+        }
+    }
+
+    /// Runs the instruction with the interpreter.
+    fn call_runtime(&mut self, pc: usize, next: Option<usize>) {
+        let f = self.b.ins().iconst(I64, glue::exec_one as *const () as i64);
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let call = self.b.ins().call_indirect(self.exec_sig, f, &[self.ctx, pcv]);
+        let r = self.b.inst_results(call)[0];
+        let on = self.b.create_block();
+        let out = self.b.create_block();
+        let rv = self.b.append_block_param(out, types::I32);
+        self.b.set_cold_block(out);
+        self.b.ins().brif(r, out, &[BlockArg::Value(r)], on, &[]);
+        self.b.switch_to_block(out);
+        self.b.ins().return_(&[rv]);
+        self.b.switch_to_block(on);
+        self.fall(pc, next);
+    }
+
+    fn inst(&mut self, pc: usize, i: &Inst, next: Option<usize>) {
+        use Ty::*;
+        let target = || i.dst.imm() as usize;
+        match i.op {
+            O::Nop => self.fall(pc, next),
+            O::Jmp => self.jump(pc, target()),
+            O::Movb | O::Movw | O::Movl | O::Movf => {
+                let ty = match i.op {
+                    O::Movb => B,
+                    O::Movf => F,
+                    _ => W,
+                };
+                let v = self.load(&i.src, ty, pc);
+                self.store(&i.dst, ty, v, pc);
+                self.fall(pc, next);
+            }
+            O::Lea => {
+                let a = self.addr(&i.src, pc);
+                self.store(&i.dst, W, a, pc);
+                self.fall(pc, next);
+            }
+            O::Cvtbw | O::Cvtwb | O::Cvtlw | O::Cvtwl | O::Cvtws | O::Cvtsw => {
+                let (from, to) = match i.op {
+                    O::Cvtbw => (B, W),
+                    O::Cvtwb => (W, B),
+                    O::Cvtws => (W, S16),
+                    O::Cvtsw => (S16, W),
+                    _ => (W, W),
+                };
+                let v = self.load(&i.src, from, pc);
+                self.store(&i.dst, to, v, pc);
+                self.fall(pc, next);
+            }
+            O::Cvtwf | O::Cvtlf => {
+                let v = self.load(&i.src, W, pc);
+                let f = self.b.ins().fcvt_from_sint(types::F64, v);
+                self.store(&i.dst, F, f, pc);
+                self.fall(pc, next);
+            }
+            O::Cvtfw | O::Cvtfl => {
+                // Half away from zero, saturating, NaN to 0: as the interpreter.
+                let v = self.load(&i.src, F, pc);
+                let half = self.b.ins().f64const(0.5);
+                let zero = self.b.ins().f64const(0.0);
+                let neg = self.b.ins().fcmp(FloatCC::LessThan, v, zero);
+                let lo = self.b.ins().fsub(v, half);
+                let hi = self.b.ins().fadd(v, half);
+                let r = self.b.ins().select(neg, lo, hi);
+                let w = self.b.ins().fcvt_to_sint_sat(I64, r);
+                self.store(&i.dst, W, w, pc);
+                self.fall(pc, next);
+            }
+            O::Cvtrf => {
+                let v = self.load(&i.src, R32, pc);
+                let f = self.b.ins().fpromote(types::F64, v);
+                self.store(&i.dst, F, f, pc);
+                self.fall(pc, next);
+            }
+            O::Cvtfr => {
+                let v = self.load(&i.src, F, pc);
+                let f = self.b.ins().fdemote(types::F32, v);
+                self.store(&i.dst, R32, f, pc);
+                self.fall(pc, next);
+            }
+            O::Addb | O::Addw | O::Addl => self.int_op(i, pc, next, |b, x, y| b.ins().iadd(x, y)),
+            O::Subb | O::Subw | O::Subl => self.int_op(i, pc, next, |b, x, y| b.ins().isub(x, y)),
+            O::Mulb | O::Mulw | O::Mull => self.int_op(i, pc, next, |b, x, y| b.ins().imul(x, y)),
+            O::Andb | O::Andw | O::Andl => self.int_op(i, pc, next, |b, x, y| b.ins().band(x, y)),
+            O::Orb | O::Orw | O::Orl => self.int_op(i, pc, next, |b, x, y| b.ins().bor(x, y)),
+            O::Xorb | O::Xorw | O::Xorl => self.int_op(i, pc, next, |b, x, y| b.ins().bxor(x, y)),
+            // Shift counts use the low six bits, as Cranelift's 64-bit
+            // shifts do; bytes shift as zero-extended words.
+            O::Shlb | O::Shlw | O::Shll => self.shift(i, pc, next, |b, x, n| b.ins().ishl(x, n)),
+            O::Shrb | O::Lsrw | O::Lsrl => self.shift(i, pc, next, |b, x, n| b.ins().ushr(x, n)),
+            O::Shrw | O::Shrl => self.shift(i, pc, next, |b, x, n| b.ins().sshr(x, n)),
+            O::Divb | O::Modb => {
+                let d = self.load(&i.src, B, pc);
+                let a = self.load(Self::mid(i), B, pc);
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
+                self.trap_if(zero, native::EXIT_ZDIV, pc);
+                let r = if i.op == O::Divb { self.b.ins().udiv(a, d) } else { self.b.ins().urem(a, d) };
+                self.store(&i.dst, B, r, pc);
+                self.fall(pc, next);
+            }
+            O::Divw | O::Divl | O::Modw | O::Modl => {
+                let d = self.load(&i.src, W, pc);
+                let a = self.load(Self::mid(i), W, pc);
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
+                self.trap_if(zero, native::EXIT_ZDIV, pc);
+                // Dividing by -1 wraps (the most negative value stays
+                // itself, its remainder is 0) instead of trapping.
+                let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
+                let one = self.b.ins().iconst(I64, 1);
+                let safe = self.b.ins().select(m1, one, d);
+                let div = matches!(i.op, O::Divw | O::Divl);
+                let q = if div { self.b.ins().sdiv(a, safe) } else { self.b.ins().srem(a, safe) };
+                let alt = if div { self.b.ins().ineg(a) } else { self.b.ins().iconst(I64, 0) };
+                let r = self.b.ins().select(m1, alt, q);
+                self.store(&i.dst, W, r, pc);
+                self.fall(pc, next);
+            }
+            O::Addf | O::Subf | O::Mulf | O::Divf => {
+                let y = self.load(&i.src, F, pc);
+                let x = self.load(Self::mid(i), F, pc);
+                let r = match i.op {
+                    O::Addf => self.b.ins().fadd(x, y),
+                    O::Subf => self.b.ins().fsub(x, y),
+                    O::Mulf => self.b.ins().fmul(x, y),
+                    _ => self.b.ins().fdiv(x, y),
+                };
+                self.store(&i.dst, F, r, pc);
+                self.fall(pc, next);
+            }
+            O::Negf => {
+                let v = self.load(&i.src, F, pc);
+                let r = self.b.ins().fneg(v);
+                self.store(&i.dst, F, r, pc);
+                self.fall(pc, next);
+            }
+            O::Beqb | O::Bneb | O::Bltb | O::Bleb | O::Bgtb | O::Bgeb => {
+                let cc = int_cc(i.op, true);
+                self.int_branch(i, B, cc, pc, next)
+            }
+            O::Beqw
+            | O::Bnew
+            | O::Bltw
+            | O::Blew
+            | O::Bgtw
+            | O::Bgew
+            | O::Beql
+            | O::Bnel
+            | O::Bltl
+            | O::Blel
+            | O::Bgtl
+            | O::Bgel => {
+                let cc = int_cc(i.op, false);
+                self.int_branch(i, W, cc, pc, next)
+            }
+            O::Beqf | O::Bnef | O::Bltf | O::Blef | O::Bgtf | O::Bgef => {
+                let x = self.load(&i.src, F, pc);
+                let y = self.load(Self::mid(i), F, pc);
+                let cc = match i.op {
+                    O::Beqf => FloatCC::Equal,
+                    O::Bnef => FloatCC::NotEqual,
+                    O::Bltf => FloatCC::LessThan,
+                    O::Blef => FloatCC::LessThanOrEqual,
+                    O::Bgtf => FloatCC::GreaterThan,
+                    _ => FloatCC::GreaterThanOrEqual,
+                };
+                let c = self.b.ins().fcmp(cc, x, y);
+                self.branch(c, pc, target(), next);
+            }
+            O::Indx | O::Indw | O::Indf | O::Indb | O::Indl => {
+                use vm::array::{DATA, ELEM, LEN};
+                let a = self.load(&i.src, W, pc);
+                let k = self.load(&i.dst, W, pc);
+                // Nil has no elements: a bounds error, as in the interpreter.
+                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                self.trap_if(nil, native::EXIT_BOUNDS, pc);
+                let len = self.b.ins().load(I64, mem(), a, LEN as i32);
+                let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
+                self.trap_if(out, native::EXIT_BOUNDS, pc);
+                let elem = self.b.ins().load(I64, mem(), a, ELEM as i32);
+                let size = self.b.ins().load(I64, mem(), elem, 0);
+                let data = self.b.ins().load(I64, mem(), a, DATA as i32);
+                let off = self.b.ins().imul(k, size);
+                let at = self.b.ins().iadd(data, off);
+                self.store(&i.mid, W, at, pc);
+                self.fall(pc, next);
+            }
+            O::Lena => {
+                let a = self.load(&i.src, W, pc);
+                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                let len = self.b.create_block();
+                let done = self.b.create_block();
+                let n = self.b.append_block_param(done, I64);
+                let zero = self.b.ins().iconst(I64, 0);
+                self.b.ins().brif(nil, done, &[BlockArg::Value(zero)], len, &[]);
+                self.b.switch_to_block(len);
+                let l = self.b.ins().load(I64, mem(), a, vm::array::LEN as i32);
+                self.b.ins().jump(done, &[BlockArg::Value(l)]);
+                self.b.switch_to_block(done);
+                self.store(&i.dst, W, n, pc);
+                self.fall(pc, next);
+            }
+            _ => self.call_runtime(pc, next),
+        }
+    }
+
+    /// Integer arithmetic on bytes (wrapping in 8 bits) or words.
+    fn int_op(
+        &mut self,
+        i: &Inst,
+        pc: usize,
+        next: Option<usize>,
+        f: fn(&mut FunctionBuilder, Value, Value) -> Value,
+    ) {
+        let ty = if is_byte_op(i.op) { Ty::B } else { Ty::W };
+        self.arith(i, ty, pc, f);
+        self.fall(pc, next);
+    }
+
+    /// Shifts: the count is a word, the value a byte or a word.
+    fn shift(
+        &mut self,
+        i: &Inst,
+        pc: usize,
+        next: Option<usize>,
+        f: fn(&mut FunctionBuilder, Value, Value) -> Value,
+    ) {
+        let ty = if is_byte_op(i.op) { Ty::B } else { Ty::W };
+        let n = self.load(&i.src, Ty::W, pc);
+        let x = self.load(Self::mid(i), ty, pc);
+        let r = f(&mut self.b, x, n);
+        self.store(&i.dst, ty, r, pc);
+        self.fall(pc, next);
+    }
+
+    fn int_branch(&mut self, i: &Inst, ty: Ty, cc: IntCC, pc: usize, next: Option<usize>) {
+        let x = self.load(&i.src, ty, pc);
+        let y = self.load(Self::mid(i), ty, pc);
+        let c = self.b.ins().icmp(cc, x, y);
+        self.branch(c, pc, i.dst.imm() as usize, next);
+    }
+}
+
+fn is_byte_op(op: O) -> bool {
+    matches!(op, O::Addb | O::Subb | O::Mulb | O::Andb | O::Orb | O::Xorb | O::Shlb | O::Shrb)
+}
+
+/// The comparison of a branch: bytes compare unsigned, words signed.
+fn int_cc(op: O, byte: bool) -> IntCC {
+    let name = op.name();
+    let rel = &name[1..3];
+    match (rel, byte) {
+        ("eq", _) => IntCC::Equal,
+        ("ne", _) => IntCC::NotEqual,
+        ("lt", true) => IntCC::UnsignedLessThan,
+        ("le", true) => IntCC::UnsignedLessThanOrEqual,
+        ("gt", true) => IntCC::UnsignedGreaterThan,
+        ("ge", true) => IntCC::UnsignedGreaterThanOrEqual,
+        ("lt", false) => IntCC::SignedLessThan,
+        ("le", false) => IntCC::SignedLessThanOrEqual,
+        ("gt", false) => IntCC::SignedGreaterThan,
+        _ => IntCC::SignedGreaterThanOrEqual,
+    }
+}
+
+/// Compiles one function to machine code bytes.
+pub fn compile(isa: &dyn TargetIsa, m: &Module, body: &[usize]) -> Result<Vec<u8>, String> {
+    let mut ctx = Context::new();
+    ctx.func.name = UserFuncName::user(0, body[0] as u32);
+    let mut fctx = FunctionBuilderContext::new();
+    Translator::build(isa, m, body, &mut ctx.func, &mut fctx);
+    let mut ctrl = Default::default();
+    let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
+    if !code.buffer.relocs().is_empty() {
+        return Err("compiled code needs relocation".into());
+    }
+    Ok(code.code_buffer().to_vec())
+}
