@@ -62,6 +62,17 @@ pub fn bytes<'a>(p: Ptr) -> &'a [u8] {
     unsafe { Addr::new(field(p, DATA).raw_p()) }.bytes(n)
 }
 
+/// The elements as bytes, writable (for byte arrays).
+pub fn elems_mut<'a>(p: Ptr) -> &'a mut [u8] {
+    if p.is_null() {
+        return &mut [];
+    }
+    let n = len(p) * elem_type(p).size;
+    // SAFETY: the element storage holds len*size bytes; the VM runs one
+    // instruction at a time, so nothing else holds this slice.
+    unsafe { std::slice::from_raw_parts_mut(field(p, DATA).raw_p(), n) }
+}
+
 /// A new byte array holding `b`.
 pub fn from_bytes(heap: &mut Heap, b: &[u8]) -> Ptr {
     let p = alloc(heap, &crate::types::BYTE, b.len());

@@ -24,6 +24,17 @@ pub enum Flow {
     Next,
     /// Suspend the thread for this many milliseconds (`Sys->sleep`).
     Sleep(u64),
+    /// The call cannot complete yet (an empty pipe): let other threads
+    /// run and make the call again.
+    Retry,
+}
+
+/// Field `off` of a record at `base` whose type the built-in function
+/// knows (a result tuple, an ADT argument, an array element).
+pub fn field(base: Addr, off: usize) -> Addr {
+    // SAFETY: callers pass offsets inside the record's type, whose storage
+    // `base` addresses.
+    unsafe { base.offset(off) }
 }
 
 pub type Run = fn(&mut Call) -> Result<Flow, Trap>;
