@@ -1,9 +1,22 @@
-//! `$Math`.
+//! `$Math`: elementary functions, IEEE bit conversions, byte-order
+//! conversions of arrays and a few BLAS routines, as InferNode's
+//! `libinterp/math.c` provides them.
 //!
-//! PROVISIONAL: a few functions, to be completed.
+//! The functions come from the `libm` crate, a port of musl's libm, which
+//! like Inferno's own libmath descends from Sun's fdlibm: results are the
+//! same bits on every host, whatever its C library does.
+//!
+//! `FPcontrol`/`FPstatus` keep Inferno's control and status words as
+//! values: dite computes in IEEE double precision with rounding to nearest
+//! and no traps, whatever the program asks; the words read back what was set.
 
-use super::{Call, Flow, Func, Module};
-use crate::Trap;
+use super::{field, Call, Flow, Func, Module};
+use crate::heap::Ptr;
+use crate::mem::Addr;
+use crate::{array, exc, Trap};
+
+/// `error(exMathia)` in Inferno.
+const EX_MATHIA: &str = "invalid math argument";
 
 fn real1(c: &mut Call, f: fn(f64) -> f64) -> Result<Flow, Trap> {
     let x = c.real();
@@ -11,10 +24,492 @@ fn real1(c: &mut Call, f: fn(f64) -> f64) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
+fn real2(c: &mut Call, f: fn(f64, f64) -> f64) -> Result<Flow, Trap> {
+    let x = c.real();
+    let y = c.real();
+    c.ret_real(f(x, y));
+    Ok(Flow::Next)
+}
+
+fn to_int(c: &mut Call, f: fn(f64) -> i64) -> Result<Flow, Trap> {
+    let x = c.real();
+    c.ret_int(f(x));
+    Ok(Flow::Next)
+}
+
+/// `fn(n: int, x: real): real` (`jn`, `yn`).
+fn int_real(c: &mut Call, f: fn(i32, f64) -> f64) -> Result<Flow, Trap> {
+    let n = c.int() as i32;
+    let x = c.real();
+    c.ret_real(f(n, x));
+    Ok(Flow::Next)
+}
+
+/// Returns an `(int, real)` tuple.
+fn ret_int_real(c: &mut Call, i: i64, r: f64) {
+    if let Some(at) = c.ret() {
+        at.set_w(i);
+        field(at, 8).set_f(r);
+    }
+}
+
+fn lgamma(c: &mut Call) -> Result<Flow, Trap> {
+    let x = c.real();
+    let (r, sign) = libm::lgamma_r(x);
+    // fdlibm gives the sign of Γ at ±0 as +1.
+    let sign = if x == 0.0 { 1 } else { sign };
+    ret_int_real(c, sign as i64, r);
+    Ok(Flow::Next)
+}
+
+fn modf(c: &mut Call) -> Result<Flow, Trap> {
+    let x = c.real();
+    let (frac, int) = libm::modf(x);
+    ret_int_real(c, x86_int(int), frac);
+    Ok(Flow::Next)
+}
+
+fn scalbn(c: &mut Call) -> Result<Flow, Trap> {
+    let x = c.real();
+    let n = c.int() as i32;
+    c.ret_real(libm::scalbn(x, n));
+    Ok(Flow::Next)
+}
+
+fn pow10(c: &mut Call) -> Result<Flow, Trap> {
+    let n = c.int() as i32;
+    c.ret_real(libm::pow(10.0, n as f64));
+    Ok(Flow::Next)
+}
+
+/// A real converted to an integer as InferNode's C does on x86-64
+/// (truncating; out of range and NaN give the most negative value), so
+/// that every host gives the same answer.
+fn x86_int(x: f64) -> i64 {
+    const LIMIT: f64 = 9223372036854775808.0; // 2^63
+    if !(-LIMIT..LIMIT).contains(&x) {
+        i64::MIN
+    } else {
+        x as i64
+    }
+}
+
+/// fdlibm's `ilogb`: -INT_MAX for zero, INT_MAX for infinities and NaN.
+fn ilogb(x: f64) -> i64 {
+    if x == 0.0 {
+        -(i32::MAX as i64)
+    } else if !x.is_finite() {
+        i32::MAX as i64
+    } else {
+        libm::ilogb(x) as i64
+    }
+}
+
+/// The NaN x86-64 makes of an invalid operation (sign bit set), which
+/// fdlibm's `0/0` returns on InferNode's reference host.
+const X86_NAN: u64 = 0xfff8_0000_0000_0000;
+
+/// `r`, the result for argument `x`, with a domain error's NaN (a NaN
+/// from a number) as InferNode gives it.
+fn domain_of(x: f64, r: f64) -> f64 {
+    if r.is_nan() && !x.is_nan() {
+        f64::from_bits(X86_NAN)
+    } else {
+        r
+    }
+}
+
+fn bits32real(c: &mut Call) -> Result<Flow, Trap> {
+    let b = c.int() as u32;
+    c.ret_real(f32::from_bits(b) as f64);
+    Ok(Flow::Next)
+}
+
+fn bits64real(c: &mut Call) -> Result<Flow, Trap> {
+    let b = c.big() as u64;
+    c.ret_real(f64::from_bits(b));
+    Ok(Flow::Next)
+}
+
+fn realbits32(c: &mut Call) -> Result<Flow, Trap> {
+    let x = c.real();
+    c.ret_int((x as f32).to_bits() as i64);
+    Ok(Flow::Next)
+}
+
+fn realbits64(c: &mut Call) -> Result<Flow, Trap> {
+    let x = c.real();
+    c.ret_big(x.to_bits() as i64);
+    Ok(Flow::Next)
+}
+
+// The control and status words of math.m.
+const INVAL: i64 = 1 << 0;
+const ZDIV: i64 = 1 << 1;
+const OVFL: i64 = 1 << 2;
+const UNFL: i64 = 1 << 3;
+
+/// The control word a program starts with: round to nearest, the
+/// exceptions InferNode enables.
+pub const FP_CONTROL: i64 = INVAL | ZDIV | OVFL | UNFL;
+
+fn get_fp_control(c: &mut Call) -> Result<Flow, Trap> {
+    let v = c.vm.sys.fp_control;
+    c.ret_int(v);
+    Ok(Flow::Next)
+}
+
+fn get_fp_status(c: &mut Call) -> Result<Flow, Trap> {
+    let v = c.vm.sys.fp_status;
+    c.ret_int(v);
+    Ok(Flow::Next)
+}
+
+/// Sets the bits of `mask` to those of `r`; returns the old masked bits.
+fn fp_control(c: &mut Call) -> Result<Flow, Trap> {
+    let (r, mask) = (c.int(), c.int());
+    let old = c.vm.sys.fp_control;
+    c.vm.sys.fp_control = (r & mask) | (old & !mask);
+    c.ret_int(old & mask);
+    Ok(Flow::Next)
+}
+
+fn fp_status(c: &mut Call) -> Result<Flow, Trap> {
+    let (r, mask) = (c.int(), c.int());
+    let old = c.vm.sys.fp_status;
+    c.vm.sys.fp_status = (r & mask) | (old & !mask);
+    c.ret_int(old & mask);
+    Ok(Flow::Next)
+}
+
+/// A real array's elements (empty for nil).
+fn reals(a: Ptr) -> Vec<f64> {
+    (0..array::len(a)).map(|i| array::elem(a, i).f()).collect()
+}
+
+fn dot(c: &mut Call) -> Result<Flow, Trap> {
+    let (x, y) = (c.ptr(), c.ptr());
+    if array::len(x) != array::len(y) {
+        return Err(exc(EX_MATHIA));
+    }
+    let sum = reals(x).iter().zip(reals(y)).fold(0.0, |s, (a, b)| s + a * b);
+    c.ret_real(sum);
+    Ok(Flow::Next)
+}
+
+fn iamax(c: &mut Call) -> Result<Flow, Trap> {
+    let x = reals(c.ptr());
+    let mut m = 0;
+    for (i, v) in x.iter().enumerate().skip(1) {
+        if x[m].abs() < v.abs() {
+            m = i;
+        }
+    }
+    c.ret_int(m as i64);
+    Ok(Flow::Next)
+}
+
+fn norm1(c: &mut Call) -> Result<Flow, Trap> {
+    let s = reals(c.ptr()).iter().fold(0.0, |s, v| s + v.abs());
+    c.ret_real(s);
+    Ok(Flow::Next)
+}
+
+/// The Euclidean norm. (InferNode's returns the sum of squares, without
+/// the square root its name and Inferno's manual promise.)
+fn norm2(c: &mut Call) -> Result<Flow, Trap> {
+    let s = reals(c.ptr()).iter().fold(0.0, |s, v| s + v * v);
+    c.ret_real(s.sqrt());
+    Ok(Flow::Next)
+}
+
+/// `gemm`: C = alpha·op(A)·op(B) + beta·C on column-major matrices with
+/// leading dimensions, op being the identity (`'N'`) or transpose (`'T'`, `'C'`).
+fn gemm(c: &mut Call) -> Result<Flow, Trap> {
+    let (ta, tb) = (c.int(), c.int());
+    let (m, n, k) = (c.int(), c.int(), c.int());
+    let alpha = c.real();
+    let (a, lda) = (c.ptr(), c.int());
+    let (b, ldb) = (c.ptr(), c.int());
+    let beta = c.real();
+    let (cm, ldc) = (c.ptr(), c.int());
+    let trans = |t: i64| match t as u8 {
+        b'N' => Some(false),
+        b'T' | b'C' => Some(true),
+        _ => None,
+    };
+    let (Some(ta), Some(tb)) = (trans(ta), trans(tb)) else { return Err(exc(EX_MATHIA)) };
+    if m < 0 || n < 0 || k < 0 || cm.is_null() {
+        return Err(exc(EX_MATHIA));
+    }
+    let (rows_a, cols_a) = if ta { (k, m) } else { (m, k) };
+    let (rows_b, cols_b) = if tb { (n, k) } else { (k, n) };
+    let fits = |arr: Ptr, ld: i64, rows: i64, cols: i64| {
+        ld >= rows.max(1) && (cols == 0 || (ld * (cols - 1) + rows) as usize <= array::len(arr))
+    };
+    if !fits(a, lda, rows_a, cols_a) || !fits(b, ldb, rows_b, cols_b) || !fits(cm, ldc, m, n) {
+        return Err(exc(crate::EX_BOUNDS));
+    }
+    let (av, bv) = (reals(a), reals(b));
+    let at = |i: i64, l: i64| if ta { av[(l + i * lda) as usize] } else { av[(i + l * lda) as usize] };
+    let bt = |l: i64, j: i64| if tb { bv[(j + l * ldb) as usize] } else { bv[(l + j * ldb) as usize] };
+    for j in 0..n {
+        for i in 0..m {
+            let mut sum = 0.0;
+            for l in 0..k {
+                sum += at(i, l) * bt(l, j);
+            }
+            let e = array::elem(cm, (i + j * ldc) as usize);
+            let old = if beta == 0.0 { 0.0 } else { beta * e.f() };
+            e.set_f(alpha * sum + old);
+        }
+    }
+    Ok(Flow::Next)
+}
+
+/// `sort(x, pi)`: permutes `pi` so that `x[pi[i]]` ascends, with
+/// InferNode's quicksort (so that equal keys end in the same order).
+fn sort(c: &mut Call) -> Result<Flow, Trap> {
+    let (x, pi) = (c.ptr(), c.ptr());
+    let xs = reals(x);
+    let n = array::len(pi);
+    let mut p: Vec<i64> = (0..n).map(|i| array::elem(pi, i).w()).collect();
+    if p.iter().any(|&v| v < 0 || v as usize >= xs.len()) {
+        return Err(exc(EX_MATHIA));
+    }
+    rqsort(&mut p, &xs);
+    for (i, v) in p.iter().enumerate() {
+        array::elem(pi, i).set_w(*v);
+    }
+    Ok(Flow::Next)
+}
+
+fn rqsort(a: &mut [i64], x: &[f64]) {
+    use std::cmp::Ordering;
+    let cmp = |a: &[i64], u: usize, v: usize| {
+        let (p, q) = (x[a[u] as usize], x[a[v] as usize]);
+        if p == q {
+            Ordering::Equal
+        } else if p < q {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        }
+    };
+    let n = a.len();
+    if n < 7 {
+        for m in 1..n {
+            let mut l = m;
+            while l > 0 && cmp(a, l - 1, l) == Ordering::Greater {
+                a.swap(l, l - 1);
+                l -= 1;
+            }
+        }
+        return;
+    }
+    let med3 = |a: &[i64], p: usize, q: usize, r: usize| {
+        if cmp(a, p, q) == Ordering::Less {
+            if cmp(a, q, r) == Ordering::Less {
+                q
+            } else if cmp(a, p, r) == Ordering::Less {
+                r
+            } else {
+                p
+            }
+        } else if cmp(a, q, r) == Ordering::Greater {
+            q
+        } else if cmp(a, p, r) == Ordering::Less {
+            p
+        } else {
+            r
+        }
+    };
+    let mut pm = n / 2;
+    if n > 7 {
+        let (mut pl, mut pn) = (0, n - 1);
+        if n > 40 {
+            let d = n / 8;
+            pl = med3(a, pl, pl + d, pl + 2 * d);
+            pm = med3(a, pm - d, pm, pm + d);
+            pn = med3(a, pn - 2 * d, pn - d, pn);
+        }
+        pm = med3(a, pl, pm, pn);
+    }
+    a.swap(0, pm);
+    let (mut pa, mut pb) = (1usize, 1usize);
+    let (mut pc, mut pd) = (n as isize - 1, n as isize - 1);
+    loop {
+        while pb as isize <= pc {
+            let r = cmp(a, pb, 0);
+            if r == Ordering::Greater {
+                break;
+            }
+            if r == Ordering::Equal {
+                a.swap(pa, pb);
+                pa += 1;
+            }
+            pb += 1;
+        }
+        while pb as isize <= pc {
+            let r = cmp(a, pc as usize, 0);
+            if r == Ordering::Less {
+                break;
+            }
+            if r == Ordering::Equal {
+                a.swap(pc as usize, pd as usize);
+                pd -= 1;
+            }
+            pc -= 1;
+        }
+        if pb as isize > pc {
+            break;
+        }
+        a.swap(pb, pc as usize);
+        pb += 1;
+        pc -= 1;
+    }
+    let vecswap = |a: &mut [i64], u: usize, v: usize, k: usize| {
+        for i in 0..k {
+            a.swap(u + i, v + i);
+        }
+    };
+    let r = pa.min(pb - pa);
+    vecswap(a, 0, pb - r, r);
+    let (pc, pd) = (pc as usize, pd as usize);
+    let r = (pd - pc).min(n - pd - 1);
+    vecswap(a, pb, n - r, r);
+    let r = pb - pa;
+    if r > 1 {
+        rqsort(&mut a[..r], x);
+    }
+    let r = pd - pc;
+    if r > 1 {
+        rqsort(&mut a[n - r..], x);
+    }
+}
+
+/// Big-endian conversions between byte arrays and arrays of numbers:
+/// `size` bytes per element.
+fn convert(
+    c: &mut Call,
+    size: usize,
+    import: bool,
+    put: fn(Addr, &[u8]),
+    get: fn(Addr) -> Vec<u8>,
+) -> Result<Flow, Trap> {
+    let (b, x) = (c.ptr(), c.ptr());
+    let n = array::len(x);
+    if b.is_null() || x.is_null() || array::len(b) != size * n {
+        return Err(exc(EX_MATHIA));
+    }
+    let bytes = array::elems_mut(b);
+    for i in 0..n {
+        let e = array::elem(x, i);
+        let chunk = &mut bytes[i * size..(i + 1) * size];
+        if import {
+            put(e, chunk);
+        } else {
+            chunk.copy_from_slice(&get(e));
+        }
+    }
+    Ok(Flow::Next)
+}
+
+fn import_int(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 4, true, |e, b| e.set_w(i32::from_be_bytes(b.try_into().expect("4 bytes")) as i64), |_| vec![])
+}
+
+fn export_int(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 4, false, |_, _| {}, |e| (e.w() as i32).to_be_bytes().to_vec())
+}
+
+fn import_real32(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 4, true, |e, b| e.set_f(f32::from_be_bytes(b.try_into().expect("4 bytes")) as f64), |_| vec![])
+}
+
+fn export_real32(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 4, false, |_, _| {}, |e| (e.f() as f32).to_be_bytes().to_vec())
+}
+
+fn import_real(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 8, true, |e, b| e.set_f(f64::from_be_bytes(b.try_into().expect("8 bytes"))), |_| vec![])
+}
+
+fn export_real(c: &mut Call) -> Result<Flow, Trap> {
+    convert(c, 8, false, |_, _| {}, |e| e.f().to_be_bytes().to_vec())
+}
+
 pub static MODULE: Module = Module { name: "$Math", funcs: &FUNCS };
 
-static FUNCS: [Func; 3] = [
-    Func::new("sqrt", 0xa1d1fe48, "f", |c| real1(c, f64::sqrt)),
-    Func::new("sin", 0xa1d1fe48, "f", |c| real1(c, f64::sin)),
-    Func::new("cos", 0xa1d1fe48, "f", |c| real1(c, f64::cos)),
+// Signatures, by type: real→real 0xa1d1fe48, (real, real)→real 0xf293f6cf,
+// real→int 0x7b2e5f52 (from InferNode's compiler).
+static FUNCS: [Func; 68] = [
+    Func::new("FPcontrol", 0x6584767b, "ww", fp_control),
+    Func::new("FPstatus", 0x6584767b, "ww", fp_status),
+    Func::new("acos", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::acos(x)))),
+    Func::new("acosh", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::acosh(x)))),
+    Func::new("asin", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::asin(x)))),
+    Func::new("asinh", 0xa1d1fe48, "f", |c| real1(c, libm::asinh)),
+    Func::new("atan", 0xa1d1fe48, "f", |c| real1(c, libm::atan)),
+    Func::new("atan2", 0xf293f6cf, "ff", |c| real2(c, libm::atan2)),
+    Func::new("atanh", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::atanh(x)))),
+    Func::new("bits32real", 0x40a58596, "w", bits32real),
+    Func::new("bits64real", 0x5463c72c, "l", bits64real),
+    Func::new("cbrt", 0xa1d1fe48, "f", |c| real1(c, libm::cbrt)),
+    Func::new("ceil", 0xa1d1fe48, "f", |c| real1(c, libm::ceil)),
+    Func::new("copysign", 0xf293f6cf, "ff", |c| real2(c, libm::copysign)),
+    Func::new("cos", 0xa1d1fe48, "f", |c| real1(c, libm::cos)),
+    Func::new("cosh", 0xa1d1fe48, "f", |c| real1(c, libm::cosh)),
+    Func::new("dot", 0xfeca4db6, "pp", dot),
+    Func::new("erf", 0xa1d1fe48, "f", |c| real1(c, libm::erf)),
+    Func::new("erfc", 0xa1d1fe48, "f", |c| real1(c, libm::erfc)),
+    Func::new("exp", 0xa1d1fe48, "f", |c| real1(c, libm::exp)),
+    Func::new("expm1", 0xa1d1fe48, "f", |c| real1(c, libm::expm1)),
+    Func::new("export_int", 0x3f1d94ee, "pp", export_int),
+    Func::new("export_real", 0xd1fb0c8c, "pp", export_real),
+    Func::new("export_real32", 0xd1fb0c8c, "pp", export_real32),
+    Func::new("fabs", 0xa1d1fe48, "f", |c| real1(c, libm::fabs)),
+    Func::new("fdim", 0xf293f6cf, "ff", |c| real2(c, libm::fdim)),
+    Func::new("finite", 0x7b2e5f52, "f", |c| to_int(c, |x| x.is_finite() as i64)),
+    Func::new("floor", 0xa1d1fe48, "f", |c| real1(c, libm::floor)),
+    Func::new("fmax", 0xf293f6cf, "ff", |c| real2(c, libm::fmax)),
+    Func::new("fmin", 0xf293f6cf, "ff", |c| real2(c, libm::fmin)),
+    Func::new("fmod", 0xf293f6cf, "ff", |c| real2(c, libm::fmod)),
+    Func::new("gemm", 0x53b8cd34, "wwwwwfpwpwfpw", gemm),
+    Func::new("getFPcontrol", 0x616977e8, "", get_fp_control),
+    Func::new("getFPstatus", 0x616977e8, "", get_fp_status),
+    Func::new("hypot", 0xf293f6cf, "ff", |c| real2(c, libm::hypot)),
+    Func::new("iamax", 0xa5fc2e4d, "p", iamax),
+    Func::new("ilogb", 0x7b2e5f52, "f", |c| to_int(c, ilogb)),
+    Func::new("import_int", 0x3f1d94ee, "pp", import_int),
+    Func::new("import_real", 0xd1fb0c8c, "pp", import_real),
+    Func::new("import_real32", 0xd1fb0c8c, "pp", import_real32),
+    Func::new("isnan", 0x7b2e5f52, "f", |c| to_int(c, |x| x.is_nan() as i64)),
+    Func::new("j0", 0xa1d1fe48, "f", |c| real1(c, libm::j0)),
+    Func::new("j1", 0xa1d1fe48, "f", |c| real1(c, libm::j1)),
+    Func::new("jn", 0xb61ffc5b, "wf", |c| int_real(c, libm::jn)),
+    Func::new("lgamma", 0x6e97c646, "f", lgamma),
+    Func::new("log", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::log(x)))),
+    Func::new("log10", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::log10(x)))),
+    Func::new("log1p", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::log1p(x)))),
+    Func::new("modf", 0x6e97c646, "f", modf),
+    Func::new("nextafter", 0xf293f6cf, "ff", |c| real2(c, libm::nextafter)),
+    Func::new("norm1", 0x1629207e, "p", norm1),
+    Func::new("norm2", 0x1629207e, "p", norm2),
+    Func::new("pow", 0xf293f6cf, "ff", |c| real2(c, libm::pow)),
+    Func::new("pow10", 0x40a58596, "w", pow10),
+    Func::new("realbits32", 0x7b2e5f52, "f", realbits32),
+    Func::new("realbits64", 0x9589d476, "f", realbits64),
+    Func::new("remainder", 0xf293f6cf, "ff", |c| real2(c, libm::remainder)),
+    Func::new("rint", 0xa1d1fe48, "f", |c| real1(c, libm::rint)),
+    Func::new("scalbn", 0x64fa84ba, "fw", scalbn),
+    Func::new("sin", 0xa1d1fe48, "f", |c| real1(c, libm::sin)),
+    Func::new("sinh", 0xa1d1fe48, "f", |c| real1(c, libm::sinh)),
+    Func::new("sort", 0x0fc7c7b8, "pp", sort),
+    Func::new("sqrt", 0xa1d1fe48, "f", |c| real1(c, libm::sqrt)),
+    Func::new("tan", 0xa1d1fe48, "f", |c| real1(c, libm::tan)),
+    Func::new("tanh", 0xa1d1fe48, "f", |c| real1(c, libm::tanh)),
+    Func::new("y0", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::y0(x)))),
+    Func::new("y1", 0xa1d1fe48, "f", |c| real1(c, |x| domain_of(x, libm::y1(x)))),
+    Func::new("yn", 0xb61ffc5b, "wf", |c| int_real(c, |n, x| domain_of(x, libm::yn(n, x)))),
 ];

@@ -89,6 +89,9 @@ struct Entry {
 /// The host-facing state of `$Sys`.
 pub struct SysState {
     fds: HashMap<i64, Entry>,
+    /// `Math->FPcontrol` and `FPstatus` words.
+    pub fp_control: i64,
+    pub fp_status: i64,
 }
 
 impl Default for SysState {
@@ -97,7 +100,7 @@ impl Default for SysState {
         fds.insert(0, Entry { host: Host::Stdin, refs: 1 });
         fds.insert(1, Entry { host: Host::Stdout, refs: 1 });
         fds.insert(2, Entry { host: Host::Stderr, refs: 1 });
-        SysState { fds }
+        SysState { fds, fp_control: super::math::FP_CONTROL, fp_status: 0 }
     }
 }
 
