@@ -415,7 +415,7 @@ fn check_mp(cx: &Ctx, pc: usize, name: &str, off: i32, len: usize, kind: Kind) -
     let word = cx.word;
     if let Some(t) = cx.mp_type() {
         match kind {
-            Kind::Write(Ty::P) | Kind::Update if !t.is_pointer(off, word) => {
+            Kind::Write(Ty::P) | Kind::Read(Ty::P) | Kind::Update if !t.is_pointer(off, word) => {
                 return Err(cx.inst_err(pc, format!("{name} operand {off}(mp) is not a pointer slot")));
             }
             Kind::Write(ty) if ty != Ty::P && t.has_pointer_in(off, len, word) => {
@@ -608,6 +608,8 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
                 let Operand::Fp(off) = o else { continue };
                 let off = off as usize;
                 match slot.kind() {
+                    // Reads are not checked: Limbo reads pointers from the
+                    // untyped temporaries of the frame header.
                     Some(Kind::Write(Ty::P) | Kind::Update) if !t.is_pointer(off, word) => {
                         return Err(cx.inst_err(
                             pc,

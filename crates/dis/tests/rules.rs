@@ -1,0 +1,246 @@
+//! The loader's rules, one by one: for each opcode family a legal
+//! instruction is accepted and each kind of illegal operand is refused with
+//! its message; the same for each kind of data item.
+//!
+//! Modules start from a small assembled base (a 96-byte frame type whose
+//! word at 64 is a pointer, 32 bytes of module data whose first two words
+//! are pointers) and have their code or data replaced.
+
+use dis::{validate::validate, Datum, Inst, Module, Opcode as O, Operand, WordSize};
+use Operand::{Fp, Imm, IndFp, Mp, None as No};
+
+const BASE: &str = "
+	ret
+	entry	0, 1
+	desc	$0,32,\"c0\"
+	desc	$1,96,\"0080\"
+	var	@mp,32
+	module	Rules
+	link	1,0,0x4244b354,\"init\"
+";
+
+fn base() -> Module {
+    dis::asm::assemble(BASE).expect("base module assembles")
+}
+
+/// Validates `code` (then `ret`) in the base module.
+fn code(code: &[Inst]) -> Result<(), String> {
+    let mut m = base();
+    m.code = code.to_vec();
+    m.code.push(inst(O::Ret, No, No, No));
+    validate(&m, WordSize::W8, None).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn inst(op: O, src: Operand, mid: Operand, dst: Operand) -> Inst {
+    Inst { op, src, mid, dst }
+}
+
+/// Asserts that `i` loads.
+fn ok(i: Inst) {
+    assert_eq!(code(&[i]), Ok(()), "{i:?}");
+}
+
+/// Asserts that `i` is refused with `msg` (after the instruction prefix).
+fn bad(i: Inst, msg: &str) {
+    let name = i.op.name();
+    assert_eq!(code(&[i]), Err(format!("instruction 0 ({name}): {msg}")), "{i:?}");
+}
+
+#[test]
+fn moves() {
+    ok(inst(O::Movw, Imm(1), No, Fp(72)));
+    ok(inst(O::Movb, Fp(72), No, Fp(80)));
+    ok(inst(O::Movp, Mp(0), No, Fp(64)));
+    bad(inst(O::Movw, Fp(72), No, Imm(1)), "destination operand cannot be an immediate");
+    bad(inst(O::Movw, Fp(72), Fp(80), Fp(88)), "takes no middle operand");
+    bad(inst(O::Movw, No, No, Fp(72)), "needs a source operand");
+    bad(inst(O::Movw, Fp(-8), No, Fp(72)), "source frame offset -8 invalid");
+}
+
+#[test]
+fn arithmetic() {
+    for op in [O::Addw, O::Subb, O::Mull, O::Divf, O::Shlw, O::Modw] {
+        ok(inst(op, Fp(72), Fp(80), Fp(88)));
+        ok(inst(op, Fp(72), No, Fp(88)));
+        bad(inst(op, Fp(72), Fp(80), Imm(0)), "destination operand cannot be an immediate");
+        bad(inst(op, Fp(72), Fp(80), No), "needs a destination operand");
+    }
+}
+
+#[test]
+fn module_data() {
+    ok(inst(O::Movw, Mp(16), No, Fp(72)));
+    bad(inst(O::Movw, Mp(40), No, Fp(72)), "source operand 40(mp) outside module data of 32 bytes");
+    bad(inst(O::Movw, Imm(1), No, Mp(0)), "destination operand 0(mp) writes over a pointer");
+    bad(inst(O::Movp, Mp(16), No, Fp(64)), "source operand 16(mp) is not a pointer slot");
+}
+
+#[test]
+fn compares_and_branches() {
+    ok(inst(O::Beqw, Fp(72), Fp(80), Imm(1)));
+    ok(inst(O::Bltc, Fp(64), Mp(0), Imm(0)));
+    bad(inst(O::Beqw, Fp(72), Fp(80), Imm(912)), "branch target 912 out of range (code has 2 instructions)");
+    bad(inst(O::Jmp, No, No, Fp(72)), "destination operand must be an immediate");
+    ok(inst(O::Jmp, No, No, Imm(1)));
+}
+
+#[test]
+fn conversions() {
+    for op in [O::Cvtwb, O::Cvtbw, O::Cvtfw, O::Cvtwf, O::Cvtlw, O::Cvtfl, O::Cvtrf, O::Cvtws] {
+        ok(inst(op, Fp(72), No, Fp(80)));
+        bad(inst(op, Fp(72), Fp(80), Fp(88)), "takes no middle operand");
+    }
+    ok(inst(O::Cvtwc, Fp(72), No, Fp(64)));
+}
+
+#[test]
+fn allocation_and_types() {
+    ok(inst(O::New, Imm(0), No, Fp(64)));
+    bad(inst(O::New, Imm(9), No, Fp(64)), "type 9 out of range (2 types)");
+    bad(inst(O::New, Fp(72), No, Fp(64)), "source operand must be an immediate");
+    ok(inst(O::Newa, Fp(72), Imm(0), Fp(64)));
+    bad(inst(O::Newa, Fp(72), Imm(5), Fp(64)), "type 5 out of range (2 types)");
+    ok(inst(O::Frame, Imm(1), No, Fp(72)));
+    bad(inst(O::Frame, Imm(2), No, Fp(72)), "type 2 out of range (2 types)");
+}
+
+#[test]
+fn arrays_strings_lists() {
+    ok(inst(O::Indw, Fp(64), Fp(72), Fp(80)));
+    ok(inst(O::Lena, Fp(64), No, Fp(72)));
+    ok(inst(O::Slicea, Fp(72), Fp(80), Fp(64)));
+    ok(inst(O::Indc, Fp(64), Fp(72), Fp(80)));
+    ok(inst(O::Lenl, Fp(64), No, Fp(72)));
+    ok(inst(O::Consw, Fp(72), No, Fp(64)));
+    bad(inst(O::Lena, Fp(64), No, Imm(3)), "destination operand cannot be an immediate");
+}
+
+#[test]
+fn indirect_operands() {
+    ok(inst(O::Movw, IndFp { ptr: 64, off: 8 }, No, Fp(72)));
+    bad(
+        inst(O::Movw, IndFp { ptr: 96, off: 8 }, No, Fp(72)),
+        "frame operand beyond frame type 1 of 96 bytes",
+    );
+}
+
+#[test]
+fn frames_are_checked_against_the_link_type() {
+    bad(inst(O::Movw, Imm(1), No, Fp(96)), "frame operand beyond frame type 1 of 96 bytes");
+    bad(inst(O::Movw, Imm(1), No, Fp(64)), "64(fp) writes over a pointer of frame type 1");
+    bad(inst(O::Movp, Fp(64), No, Fp(72)), "72(fp) is not a pointer slot of frame type 1");
+}
+
+#[test]
+fn calls() {
+    ok(inst(O::Call, Fp(72), No, Imm(0)));
+    bad(inst(O::Call, Fp(72), No, Imm(7)), "branch target 7 out of range (code has 2 instructions)");
+    // The function index of `mcall` depends on the module loaded at run time.
+    ok(inst(O::Mcall, Fp(72), Imm(5), Mp(0)));
+    bad(inst(O::Load, Mp(0), Imm(3), Fp(64)), "import table 3 out of range (0 tables)");
+}
+
+/// Validates the base module with `data` as its data items.
+fn data(items: Vec<Datum>) -> Result<(), String> {
+    let mut m = base();
+    m.data = items;
+    validate(&m, WordSize::W8, None).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn data_items() {
+    assert_eq!(data(vec![Datum::Bytes { offset: 16, bytes: vec![1, 2, 3] }]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::Bytes { offset: 30, bytes: vec![1, 2, 3] }]),
+        Err("bad byte data range at offset 30".into())
+    );
+    assert_eq!(
+        data(vec![Datum::Bytes { offset: 0, bytes: vec![1] }]),
+        Err("bad byte data range at offset 0".into())
+    );
+    assert_eq!(data(vec![Datum::Words { offset: 16, words: vec![1, 2] }]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::Words { offset: 20, words: vec![1] }]),
+        Err("bad word data range at offset 20".into())
+    );
+    assert_eq!(
+        data(vec![Datum::Words { offset: 8, words: vec![1] }]),
+        Err("bad word data range at offset 8".into())
+    );
+    assert_eq!(data(vec![Datum::Longs { offset: 24, longs: vec![1] }]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::Longs { offset: 32, longs: vec![1] }]),
+        Err("bad long data range at offset 32".into())
+    );
+    assert_eq!(data(vec![Datum::Reals { offset: 16, bits: vec![0, 1] }]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::Reals { offset: 8, bits: vec![0] }]),
+        Err("bad real data range at offset 8".into())
+    );
+    assert_eq!(data(vec![Datum::String { offset: 8, text: "é".into() }]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::String { offset: 16, text: "x".into() }]),
+        Err("bad string data range at offset 16".into())
+    );
+    assert_eq!(
+        data(vec![
+            Datum::String { offset: 0, text: "x".into() },
+            Datum::String { offset: 0, text: "y".into() }
+        ]),
+        Err("bad string data range at offset 0".into())
+    );
+    assert_eq!(
+        data(vec![Datum::Bytes { offset: 40, bytes: vec![1] }]),
+        Err("bad data item range: offset 40 outside 32 bytes".into())
+    );
+}
+
+#[test]
+fn array_data() {
+    let arr = Datum::Array { offset: 0, elem: 1, len: 2, count: 1 };
+    assert_eq!(data(vec![arr.clone()]), Ok(()));
+    assert_eq!(
+        data(vec![Datum::Array { offset: 0, elem: 7, len: 2, count: 1 }]),
+        Err("bad array type 7".into())
+    );
+    assert_eq!(
+        data(vec![Datum::Array { offset: 0, elem: 1, len: -1, count: 1 }]),
+        Err("bad array size -1".into())
+    );
+    // Initialising element 1 (type 1: 96 bytes, its word at 64 a pointer).
+    let ind = Datum::Index { offset: 0, index: 1, count: 1 };
+    let pop = Datum::Pop { offset: 0, count: 1 };
+    assert_eq!(
+        data(vec![arr.clone(), ind.clone(), Datum::Words { offset: 8, words: vec![5] }, pop.clone()]),
+        Ok(())
+    );
+    assert_eq!(
+        data(vec![arr.clone(), ind.clone(), Datum::Words { offset: 64, words: vec![5] }, pop.clone()]),
+        Err("bad word data range at offset 64".into())
+    );
+    assert_eq!(
+        data(vec![arr.clone(), ind.clone(), Datum::String { offset: 64, text: "s".into() }, pop.clone()]),
+        Ok(())
+    );
+    assert_eq!(
+        data(vec![arr.clone(), Datum::Index { offset: 0, index: 3, count: 1 }, pop.clone()]),
+        Err("array init range: index 3 of 2".into())
+    );
+    assert_eq!(
+        data(vec![Datum::Index { offset: 8, index: 0, count: 1 }]),
+        Err("ind not array at offset 8".into())
+    );
+    assert_eq!(data(vec![pop]), Err("pop range: apop with no array open".into()));
+    assert_eq!(data(vec![arr, ind]), Err("unbalanced array data: indir without apop".into()));
+}
+
+#[test]
+fn classic_word_size_parses_the_same_structure() {
+    let b = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/dis/hello.dis")).unwrap();
+    let (m, spans) = dis::read::parse(&b).unwrap();
+    // The structure does not depend on the word size; the layout checks do.
+    assert_eq!(m.code.len(), 23);
+    assert!(validate(&m, WordSize::W8, Some(&spans)).is_ok());
+    let w4 = validate(&m, WordSize::W4, Some(&spans));
+    assert!(w4.is_err(), "64-bit frame offsets do not fit 32-bit frame types");
+}
