@@ -357,7 +357,10 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
             (Kind::Target | Kind::Type, o) if !matches!(o, Operand::Imm(_)) => {
                 return Err(cx.inst_err(pc, format!("{name} operand must be an immediate")));
             }
-            (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_)) if i.op != Opcode::Lea => {
+            // `lea $5` takes the address of an immediate; nothing writes one.
+            (Kind::Write(_) | Kind::Update | Kind::Addr, Operand::Imm(_))
+                if !(i.op == Opcode::Lea && name == "source") =>
+            {
                 return Err(cx.inst_err(pc, format!("{name} operand cannot be an immediate")));
             }
             (Kind::Read(Ty::P | Ty::F | Ty::L | Ty::S16 | Ty::R32), Operand::Imm(_)) => {

@@ -244,3 +244,51 @@ fn classic_word_size_parses_the_same_structure() {
     let w4 = validate(&m, WordSize::W4, Some(&spans));
     assert!(w4.is_err(), "64-bit frame offsets do not fit 32-bit frame types");
 }
+
+/// A legal operand for a slot of this kind in the base module.
+fn legal(k: dis::Kind) -> Operand {
+    use dis::{Kind as K, Ty};
+    match k {
+        K::Read(Ty::P) | K::Write(Ty::P) | K::Update => Fp(64),
+        K::Target | K::Type => Imm(0),
+        _ => Fp(72),
+    }
+}
+
+/// Every opcode of the table: a legal form loads; a missing required
+/// operand, an operand where none is taken and an immediate destination
+/// are refused with their messages.
+#[test]
+fn every_opcode_rules() {
+    use dis::{Kind as K, Slot};
+    // Jump tables live in module data and `load` needs an import table:
+    // tested above and by the fixtures.
+    let special = [O::Case, O::Casec, O::Casel, O::Goto, O::Load];
+    let mut checked = 0;
+    for info in dis::OPCODES.iter().filter(|i| !special.contains(&i.op)) {
+        let slots = [(info.src, "source"), (info.mid, "middle"), (info.dst, "destination")];
+        let ops: Vec<Operand> = slots.iter().map(|(s, _)| s.kind().map_or(No, legal)).collect();
+        let make = |o: &[Operand]| inst(info.op, o[0], o[1], o[2]);
+        ok(make(&ops));
+        for (k, (slot, name)) in slots.iter().enumerate() {
+            let mut o = ops.clone();
+            match slot {
+                Slot::No => {
+                    o[k] = Fp(72);
+                    bad(make(&o), &format!("takes no {name} operand"));
+                }
+                Slot::Req(kind) => {
+                    o[k] = No;
+                    bad(make(&o), &format!("needs a {name} operand"));
+                    if matches!(kind, K::Write(_) | K::Update) {
+                        o[k] = Imm(0);
+                        bad(make(&o), &format!("{name} operand cannot be an immediate"));
+                    }
+                }
+                Slot::Opt(_) => {}
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, dis::OPCODES.len() - special.len());
+}
