@@ -2,7 +2,7 @@
 //! in every execution mode.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -26,13 +26,9 @@ fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, Str
         .iter()
         .map(|a| if a == "TMP" { scratch.to_string_lossy().into_owned() } else { a.clone() })
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_dite"))
-        .arg("run")
-        .arg(mode)
-        .arg(&dis)
-        .args(&args)
-        .output()
-        .expect("run dite");
+    let out = common::dite().arg("run").arg(mode).arg(&dis).args(&args).output().expect("run dite");
+    // A signal (a crash) is never a program's outcome.
+    assert!(out.status.code().is_some(), "{name} ({mode}): dite died: {:?}", out.status);
     (out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

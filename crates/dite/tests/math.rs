@@ -5,7 +5,7 @@
 //! inputs; those lines are listed here and must keep differing by at most two units in the
 //! last place, so that any new difference fails.
 
-use std::process::Command;
+mod common;
 
 /// Line numbers (1-based) where the last bits differ: erfc(-1), cos(0.1),
 /// jn(3, 0.1), cbrt(3.7), cbrt(-2.3), jn(3, -2.3), cosh(710), sinh(710),
@@ -16,11 +16,8 @@ const LAST_BIT: &[usize] = &[219, 257, 309, 337, 378, 391, 668, 690, 747];
 fn math_matches_infernode() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     for mode in ["-c0", "-c1"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_dite"))
-            .args(["run", mode])
-            .arg(root.join("dis/mathall.dis"))
-            .output()
-            .expect("run dite");
+        let out =
+            common::dite().args(["run", mode]).arg(root.join("dis/mathall.dis")).output().expect("run dite");
         let got = String::from_utf8(out.stdout).unwrap();
         let want = std::fs::read_to_string(root.join("expected/mathall.out")).unwrap();
         let (got, want): (Vec<_>, Vec<_>) = (got.lines().collect(), want.lines().collect());

@@ -64,13 +64,42 @@ impl Cpu {
         unsafe { Addr::new(self.fp) }
     }
 
-    /// The address an operand names.
+    /// The address an operand names. Frame operands, most of all, take
+    /// one compare; the other modes are out of line.
+    ///
+    /// An immediate's address is that of its value in the instruction,
+    /// which only reads: the loader lets nothing write an immediate, and
+    /// `lea`, which takes one's address, gets the pool cell
+    /// ([`Cpu::imm_cell`]).
     #[inline(always)]
     fn addr(&self, o: &Opnd) -> Result<Addr, Trap> {
-        // SAFETY: the loader checked direct offsets against the module data
-        // and, through the frame extent checked at every call, the frame;
-        // immediates live in the module's pool; indirect bases are checked
-        // for nil here.
+        // SAFETY: the loader checked frame offsets against the frame
+        // extent, which every call checks against the frame it gets, and
+        // module-data offsets against the data size.
+        unsafe {
+            if o.mode == Mode::Fp {
+                Ok(Addr::new(self.fp.add(o.v as usize)))
+            } else if o.mode == Mode::Imm {
+                Ok(Addr::new(&o.v as *const i64 as *mut u8))
+            } else if o.mode == Mode::Mp {
+                Ok(Addr::new(self.mp.add(o.v as usize)))
+            } else {
+                self.addr_other(o)
+            }
+        }
+    }
+
+    /// The writable cell holding an immediate operand's value.
+    fn imm_cell(&self, o: &Opnd) -> Addr {
+        // SAFETY: pool cells live as long as the module and may be written.
+        unsafe { Addr::new(self.module().imms[o.base as usize].as_ptr() as *mut u8) }
+    }
+
+    #[inline(never)]
+    fn addr_other(&self, o: &Opnd) -> Result<Addr, Trap> {
+        // SAFETY: the loader checked module-data offsets against the data
+        // size; immediates live in the module's pool; indirect bases are
+        // checked for nil here.
         unsafe {
             Ok(match o.mode {
                 Mode::Fp => Addr::new(self.fp.add(o.v as usize)),
@@ -449,7 +478,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let t = cpu.module().types[i.mid.imm() as usize];
             chan::copy(heap, t, d!(), s!());
         }
-        O::Lea => d!().set_w(s!().ptr() as i64),
+        O::Lea => {
+            let a = if i.src.mode == Mode::Imm { cpu.imm_cell(&i.src) } else { s!() };
+            d!().set_w(a.ptr() as i64)
+        }
         O::Cvtbw => d!().set_w(s!().b() as i64),
         O::Cvtwb => d!().set_b(s!().w() as u8),
         O::Cvtfw => d!().set_w(round(s!().f())),

@@ -573,7 +573,13 @@ fn write(c: &mut Call) -> Result<Flow, Trap> {
     let n = (n.max(0) as usize).min(array::len(buf));
     let Some(fd) = fd else { return fail(c, E_BADFD) };
     let b = array::bytes(buf)[..n].to_vec();
-    match write_fd(c, fd, &b) {
+    let r = write_fd(c, fd, &b);
+    ret_count(c, r)
+}
+
+/// Returns a byte count, or -1 with the error string set.
+fn ret_count(c: &mut Call, r: Result<usize, String>) -> Result<Flow, Trap> {
+    match r {
         Ok(k) => c.ret_int(k as i64),
         Err(e) => return fail(c, e),
     }
@@ -595,11 +601,7 @@ fn pwrite(c: &mut Call) -> Result<Flow, Trap> {
         Some(_) => Err("seek on a stream".to_string()),
         None => Err(E_BADFD.into()),
     };
-    match r {
-        Ok(k) => c.ret_int(k as i64),
-        Err(e) => return fail(c, e),
-    }
-    Ok(Flow::Next)
+    ret_count(c, r)
 }
 
 fn seek(c: &mut Call) -> Result<Flow, Trap> {
