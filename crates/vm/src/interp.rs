@@ -651,9 +651,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d.put_p(heap, n);
         }
         O::Addc => {
-            let (b, a) = (s!().p(), m!().p());
-            let n = string::concat(heap, a, b);
-            d!().put_p(heap, n);
+            let (b, m, d) = (s!().p(), m!(), d!());
+            let a = m.p();
+            let n = string::add(heap, a, b, m.ptr() == d.ptr());
+            d.put_p(heap, n);
         }
         O::Slicec => {
             let (from, to) = (s!().w(), m!().w());

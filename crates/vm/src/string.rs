@@ -246,6 +246,59 @@ pub fn concat(heap: &mut Heap, a: Ptr, b: Ptr) -> Ptr {
     from_runes(heap, &runes)
 }
 
+/// `addc`: `a + b` as a new reference. With `append` (the result replaces
+/// `a`, as in `s += t`) an unshared `a` grows in place, and a new one gets
+/// a quarter more room than it needs, so that building a string by
+/// appending takes linear time, as in Inferno. The result may be `a`
+/// itself, with its reference passed on.
+pub fn add(heap: &mut Heap, a: Ptr, b: Ptr, append: bool) -> Ptr {
+    let (la, lb) = (len(a), len(b));
+    if lb == 0 && append && !a.is_null() && Heap::refs(a) == 1 {
+        Heap::inc(a);
+        return a;
+    }
+    if la == 0 || lb == 0 || !append {
+        return concat(heap, a, b);
+    }
+    let (wa, wb) = (hdr(a).1, hdr(b).1);
+    let wide = wa || wb;
+    let width = if wide { 4 } else { 1 };
+    let n = la + lb;
+    let fits = Heap::refs(a) == 1 && wa == wide && HDR + n * width <= Heap::size_of(a);
+    let dst = if fits {
+        Heap::inc(a);
+        a
+    } else {
+        let cap = n + n / 4;
+        let p = heap.alloc(&STRING, cap * width);
+        // SAFETY: the header's second word.
+        unsafe { obj(p).offset(8) }.set_w(wide as i64);
+        write_runes(p, 0, a, wide);
+        p
+    };
+    write_runes(dst, la, b, wide);
+    obj(dst).set_w(n as i64);
+    dst
+}
+
+/// Writes the runes of `src` into `dst` (of width `wide`) from rune `at`;
+/// `dst` has room for them.
+fn write_runes(dst: Ptr, at: usize, src: Ptr, wide: bool) {
+    let (n, src_wide) = hdr(src);
+    if src_wide == wide {
+        let w = if wide { 4 } else { 1 };
+        // SAFETY: the caller made room for `at + n` runes of this width.
+        unsafe { data(dst).offset(at * w) }.copy_from(data(src), n * w);
+        return;
+    }
+    // Widening ASCII into four-byte runes.
+    let d = data(dst).ptr();
+    for i in 0..n {
+        // SAFETY: as above.
+        unsafe { (d.add((at + i) * 4) as *mut u32).write_unaligned(rune(src, i)) };
+    }
+}
+
 /// `s[from:to]`; the caller has checked `from <= to <= len(s)`.
 pub fn slice(heap: &mut Heap, s: Ptr, from: usize, to: usize) -> Ptr {
     if from == to {

@@ -175,3 +175,14 @@ fn array_word_indexing() {
     assert_eq!(eval("\tnewa\t$4,$3,96(fp)\n\tindw\t96(fp),128(fp),$3\n\tmovw\t$5,0(128(fp))\n\tmovw\t0(128(fp)),72(fp)"), 5);
     assert_eq!(raises("\tnewa\t$4,$3,96(fp)\n\tindw\t96(fp),128(fp),$4"), "array bounds error");
 }
+
+#[test]
+fn appending_to_a_string_never_changes_a_shared_one() {
+    // s := "12"; t := s; s += "3": t is still "12".
+    let shared = "\tcvtwc\t$12,96(fp)\n\tmovp\t96(fp),104(fp)\n\tcvtwc\t$3,112(fp)\n\taddc\t112(fp),96(fp)";
+    assert_eq!(eval(&format!("{shared}\n\tcvtcw\t104(fp),72(fp)")), 12);
+    assert_eq!(eval(&format!("{shared}\n\tcvtcw\t96(fp),72(fp)")), 123);
+    // Unshared, it grows in place: "12" + "3" + "3" + "3".
+    let grown = "\tcvtwc\t$12,96(fp)\n\tcvtwc\t$3,112(fp)\n\taddc\t112(fp),96(fp)\n\taddc\t112(fp),96(fp)\n\taddc\t112(fp),96(fp)";
+    assert_eq!(eval(&format!("{grown}\n\tcvtcw\t96(fp),72(fp)")), 12333);
+}
