@@ -199,6 +199,18 @@ fn main() -> Result<(), String> {
 }
 
 fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], runs: usize) -> String {
+    // Ratios worth reading: each dite mode against InferNode's same mode,
+    // and the interpreter against the JIT.
+    let find = |name: &str| cols.iter().position(|(t, _)| t == name);
+    let mut ratios: Vec<(usize, usize)> = Vec::new();
+    for mode in 0..2 {
+        if let (Some(a), Some(b)) = (find(&format!("dite -c{mode}")), find(&format!("InferNode -c{mode}"))) {
+            ratios.push((a, b));
+        }
+    }
+    if let (Some(a), Some(b)) = (find("dite -c0"), find("dite -c1")) {
+        ratios.push((a, b));
+    }
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -208,15 +220,15 @@ fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], r
     for (t, _) in cols {
         let _ = write!(s, " {t} ms | {t} MB |");
     }
-    if cols.len() > 1 {
-        let _ = write!(s, " {} / {} |", cols[0].0, cols[cols.len() - 1].0);
+    for &(a, b) in &ratios {
+        let _ = write!(s, " {} / {} |", cols[a].0, cols[b].0);
     }
     let _ = writeln!(s);
     let _ = write!(s, "|---|");
     for _ in cols {
         let _ = write!(s, "---:|---:|");
     }
-    if cols.len() > 1 {
+    for _ in &ratios {
         let _ = write!(s, "---:|");
     }
     let _ = writeln!(s);
@@ -230,9 +242,8 @@ fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], r
             peaks[k] = peaks[k].max(x.rss_kb);
             let _ = write!(s, " {} | {:.1} |", x.ms, x.rss_kb as f64 / 1024.0);
         }
-        if cols.len() > 1 {
-            let (a, b) = (cols[0].1[w].ms, cols[cols.len() - 1].1[w].ms);
-            let _ = write!(s, " {:.2} |", a as f64 / b.max(1) as f64);
+        for &(a, b) in &ratios {
+            let _ = write!(s, " {:.2} |", cols[a].1[w].ms as f64 / cols[b].1[w].ms.max(1) as f64);
         }
         let _ = writeln!(s);
     }
@@ -240,8 +251,8 @@ fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], r
     for k in 0..cols.len() {
         let _ = write!(s, " **{}** | **{:.1}** |", totals[k], peaks[k] as f64 / 1024.0);
     }
-    if cols.len() > 1 {
-        let _ = write!(s, " **{:.2}** |", totals[0] as f64 / totals[cols.len() - 1].max(1) as f64);
+    for &(a, b) in &ratios {
+        let _ = write!(s, " **{:.2}** |", totals[a] as f64 / totals[b].max(1) as f64);
     }
     let _ = writeln!(s);
     s
