@@ -147,8 +147,6 @@ impl Cpu {
 enum Next {
     Go,
     Block,
-    /// Let other threads run; this one is ready.
-    Yield,
 }
 
 /// Runs thread `p` for at most `budget` instructions.
@@ -177,7 +175,6 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
         match step(vm, p, &mut cpu, i) {
             Ok(Next::Go) => {}
             Ok(Next::Block) => break Status::Blocked,
-            Ok(Next::Yield) => break Status::Yield,
             Err(Trap::Exit) => break Status::Exit,
             Err(t) => {
                 // The faulting instruction is the one before pc.
@@ -915,14 +912,17 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                         let mut call = builtin::Call::new(vm, p.pid, f);
                         (func.run)(&mut call)
                     };
-                    if let Ok(builtin::Flow::Retry) = flow {
-                        // Leave the frame for the call's next try.
+                    vm.wake_io();
+                    if let Ok(builtin::Flow::Wait) = flow {
+                        // Park on the mcall with its frame: the call runs
+                        // again when what it waits for wakes the thread.
                         cpu.pc -= 1;
-                        return Ok(Next::Yield);
+                        p.state = State::Io;
+                        return Ok(Next::Block);
                     }
                     p.stack.pop(&mut vm.heap, f);
                     match flow? {
-                        builtin::Flow::Next | builtin::Flow::Retry => {}
+                        builtin::Flow::Next | builtin::Flow::Wait => {}
                         builtin::Flow::Sleep(ms) => {
                             p.state = State::Sleep(
                                 std::time::Instant::now() + std::time::Duration::from_millis(ms),

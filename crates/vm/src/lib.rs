@@ -254,6 +254,19 @@ impl Vm {
         }
     }
 
+    /// Makes ready the threads that `$Sys` woke (a pipe they wait on changed).
+    pub fn wake_io(&mut self) {
+        for pid in std::mem::take(&mut self.sys.woken) {
+            self.make_ready(pid);
+        }
+    }
+
+    /// How many threads exist besides the running one (which is off the
+    /// table while it runs).
+    pub fn other_threads(&self) -> usize {
+        self.progs.values().filter(|p| p.state != State::Exited).count()
+    }
+
     /// Adds a new thread, ready to run; returns its pid.
     pub fn add_prog(&mut self, regs: Regs, stack: stack::Stack, group: i32) -> i32 {
         let pid = self.next_pid;
@@ -298,6 +311,7 @@ impl Vm {
                 self.collect();
             }
             self.sys.close_released(&mut self.heap);
+            self.wake_io();
             let Some(pid) = self.runq.pop_front() else {
                 if let Some(wait) = self.next_wakeup() {
                     let _ = self.out.flush();

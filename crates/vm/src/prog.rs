@@ -28,6 +28,9 @@ pub enum State {
     Alt,
     /// Sleeping until a time.
     Sleep(Instant),
+    /// Waiting in a built-in call for an in-VM pipe (`Sys->read` of an
+    /// empty one, `write` to a full one); woken through `SysState::woken`.
+    Io,
     /// Finished; kept until the scheduler reaps it.
     Exited,
 }

@@ -24,9 +24,11 @@ pub enum Flow {
     Next,
     /// Suspend the thread for this many milliseconds (`Sys->sleep`).
     Sleep(u64),
-    /// The call cannot complete yet (an empty pipe): let other threads
-    /// run and make the call again.
-    Retry,
+    /// The call cannot complete yet (an empty or full in-VM pipe): it has
+    /// recorded the thread where the change it needs will wake it
+    /// ([`sys::SysState::woken`]). The thread sleeps with the call's frame
+    /// kept and runs the call again when woken.
+    Wait,
 }
 
 /// Field `off` of a record at `base` whose type the built-in function

@@ -1,8 +1,22 @@
 //! `$Sys` over the host: files, formatting, time, tokenizing.
 //!
-//! File descriptors are numbers in one table; each `Sys->FD` object holds a
-//! reference to its number, released when the object dies, and a number is
-//! closed when its last reference goes.
+//! Paths are host paths, resolved against one current directory that the
+//! whole VM shares (`chdir` changes it for every thread until the hosted
+//! namespace gives each process its own). File descriptors are numbers in
+//! one table, also VM-wide; each `Sys->FD` object holds a reference to its
+//! number, released when the object dies, and a number is closed when its
+//! last reference goes.
+//!
+//! Blocking: host files and standard input are read synchronously, so a
+//! read of a terminal or a slow file stops the whole VM (a later issue gives
+//! host IO a thread of its own). An in-VM pipe blocks only the calling Dis
+//! thread: the call returns [`Flow::Wait`] after recording the thread among
+//! the pipe's waiters; the interpreter parks the thread with its frame and
+//! pc left on the call, and whatever changes the pipe (a write, a read, an
+//! end closing) hands the waiters to [`SysState::woken`], which the
+//! scheduler makes ready, so the call runs again. Calls that must keep
+//! progress across waits (`readn`, `stream`) keep it per thread in
+//! `SysState::progress`.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -23,6 +37,7 @@ pub enum Host {
     Stderr,
     File {
         file: std::fs::File,
+        /// The absolute, cleaned host path (`fd2path`).
         path: String,
         /// `ORCLOSE`: remove the file when the descriptor closes.
         remove_on_close: bool,
@@ -32,6 +47,7 @@ pub enum Host {
         path: String,
         entries: Option<Vec<HostDir>>,
         next: usize,
+        remove_on_close: bool,
     },
     /// One end of an in-VM pipe.
     Pipe {
@@ -40,6 +56,10 @@ pub enum Host {
     },
 }
 
+/// How many bytes a pipe holds before writers wait (InferNode's
+/// `pipeqsize`); also its `iounit`.
+pub const PIPE_LIMIT: usize = 32 * 1024;
+
 /// A pipe: bytes written to one end are read from the other.
 #[derive(Default)]
 pub struct Pipe {
@@ -47,6 +67,17 @@ pub struct Pipe {
     queued: [VecDeque<u8>; 2],
     /// Descriptors open on each end.
     open: [usize; 2],
+    /// Threads waiting for the pipe to change.
+    waiters: Vec<i32>,
+}
+
+impl Pipe {
+    /// Records `pid` as waiting for a change.
+    fn park(&mut self, pid: i32) {
+        if !self.waiters.contains(&pid) {
+            self.waiters.push(pid);
+        }
+    }
 }
 
 impl Host {
@@ -59,9 +90,12 @@ impl Host {
             Host::File { file, path, .. } => {
                 Host::File { file: file.try_clone()?, path: path.clone(), remove_on_close: false }
             }
-            Host::Dir { path, entries, next } => {
-                Host::Dir { path: path.clone(), entries: entries.clone(), next: *next }
-            }
+            Host::Dir { path, entries, next, .. } => Host::Dir {
+                path: path.clone(),
+                entries: entries.clone(),
+                next: *next,
+                remove_on_close: false,
+            },
             Host::Pipe { pipe, end } => {
                 pipe.borrow_mut().open[*end] += 1;
                 Host::Pipe { pipe: pipe.clone(), end: *end }
@@ -69,11 +103,23 @@ impl Host {
         })
     }
 
-    fn close(self) {
+    /// Closes the descriptor; threads waiting on it go to `woken`.
+    fn close(self, woken: &mut Vec<i32>) {
         match self {
-            Host::Pipe { pipe, end } => pipe.borrow_mut().open[end] -= 1,
+            Host::Pipe { pipe, end } => {
+                let mut p = pipe.borrow_mut();
+                p.open[end] -= 1;
+                if p.open[end] == 0 {
+                    // Nobody reads this end any more.
+                    p.queued[end].clear();
+                }
+                woken.append(&mut p.waiters);
+            }
             Host::File { path, remove_on_close: true, .. } => {
                 let _ = std::fs::remove_file(path);
+            }
+            Host::Dir { path, remove_on_close: true, .. } => {
+                let _ = std::fs::remove_dir(path);
             }
             _ => {}
         }
@@ -82,13 +128,27 @@ impl Host {
 
 struct Entry {
     host: Host,
-    /// `Sys->FD` objects (and the process, for 0, 1 and 2) holding it.
+    /// `Sys->FD` objects holding it.
     refs: usize,
+    /// Held by the process whatever objects exist: 0, 1 and 2, and the
+    /// numbers `dup` makes.
+    held: bool,
 }
 
 /// The host-facing state of `$Sys`.
 pub struct SysState {
     fds: HashMap<i64, Entry>,
+    /// `Sys->FD` objects still alive for numbers that were closed under
+    /// them (by `dup` onto the number, or `pctl(NEWFD)`): their deaths
+    /// must not release the number's next occupant.
+    orphans: HashMap<i64, usize>,
+    /// The current directory (absolute, cleaned): VM-wide, see the module
+    /// comment.
+    cwd: String,
+    /// Threads a pipe change has woken; the scheduler makes them ready.
+    pub woken: Vec<i32>,
+    /// Per-thread progress of a call that waits part way (`readn`, `stream`).
+    progress: HashMap<i32, usize>,
     /// `Math->FPcontrol` and `FPstatus` words.
     pub fp_control: i64,
     pub fp_status: i64,
@@ -97,10 +157,19 @@ pub struct SysState {
 impl Default for SysState {
     fn default() -> Self {
         let mut fds = HashMap::new();
-        fds.insert(0, Entry { host: Host::Stdin, refs: 1 });
-        fds.insert(1, Entry { host: Host::Stdout, refs: 1 });
-        fds.insert(2, Entry { host: Host::Stderr, refs: 1 });
-        SysState { fds, fp_control: super::math::FP_CONTROL, fp_status: 0 }
+        fds.insert(0, Entry { host: Host::Stdin, refs: 0, held: true });
+        fds.insert(1, Entry { host: Host::Stdout, refs: 0, held: true });
+        fds.insert(2, Entry { host: Host::Stderr, refs: 0, held: true });
+        let cwd = std::env::current_dir().map_or_else(|_| "/".into(), |d| d.to_string_lossy().into_owned());
+        SysState {
+            fds,
+            orphans: HashMap::new(),
+            cwd: clean(&cwd),
+            woken: Vec::new(),
+            progress: HashMap::new(),
+            fp_control: super::math::FP_CONTROL,
+            fp_status: 0,
+        }
     }
 }
 
@@ -108,32 +177,85 @@ impl SysState {
     /// Drops the references of `Sys->FD` objects that died.
     pub fn close_released(&mut self, heap: &mut Heap) {
         for fd in heap.released_fds.drain(..) {
+            if let Some(k) = self.orphans.get_mut(&fd) {
+                *k -= 1;
+                if *k == 0 {
+                    self.orphans.remove(&fd);
+                }
+                continue;
+            }
             if let Some(e) = self.fds.get_mut(&fd) {
-                e.refs -= 1;
-                if e.refs == 0 {
+                e.refs = e.refs.saturating_sub(1);
+                if e.refs == 0 && !e.held {
                     if let Some(e) = self.fds.remove(&fd) {
-                        e.host.close();
+                        e.host.close(&mut self.woken);
                     }
                 }
             }
         }
     }
 
+    /// Closes descriptor `fd` now, whatever holds it.
+    fn close_now(&mut self, fd: i64) {
+        if let Some(e) = self.fds.remove(&fd) {
+            if e.refs > 0 {
+                *self.orphans.entry(fd).or_default() += e.refs;
+            }
+            e.host.close(&mut self.woken);
+        }
+    }
+
+    /// Puts `host` at number `fd`, held by the process, closing what was there.
+    fn put(&mut self, fd: i64, host: Host) {
+        self.close_now(fd);
+        self.fds.insert(fd, Entry { host, refs: 0, held: true });
+    }
+
     /// The host path for a module path a program loads.
     pub fn resolve(&self, path: &str) -> String {
-        path.to_string()
+        self.host_path(path)
+    }
+
+    /// A path resolved against the current directory and cleaned.
+    pub fn host_path(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            clean(path)
+        } else {
+            clean(&format!("{}/{}", self.cwd, path))
+        }
+    }
+
+    /// The current directory.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
     }
 
     /// Adds an entry at the lowest free number.
     pub fn add(&mut self, host: Host) -> i64 {
         let fd = (0..).find(|n| !self.fds.contains_key(n)).expect("a free descriptor");
-        self.fds.insert(fd, Entry { host, refs: 0 });
+        self.fds.insert(fd, Entry { host, refs: 0, held: false });
         fd
     }
 
     pub fn host(&mut self, fd: i64) -> Option<&mut Host> {
         self.fds.get_mut(&fd).map(|e| &mut e.host)
     }
+}
+
+/// Cleans an absolute path lexically as Inferno's `cleanname` does:
+/// no empty, `.` or `..` elements (`..` at the root stays at the root).
+pub fn clean(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for e in path.split('/') {
+        match e {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            e => out.push(e),
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 /// The type of `Sys->FD` objects: `adt { fd: int; }`.
@@ -149,33 +271,64 @@ pub fn new_fd(c: &mut Call, fd: i64) -> Ptr {
     p
 }
 
-/// The descriptor number of a `Sys->FD` argument, if it is one.
+/// The descriptor number of a `Sys->FD` argument (-1 for nil, as
+/// Inferno's `fdchk`). A `ref Sys->FD` a program made itself works too.
 pub fn fd_of(p: Ptr) -> Option<i64> {
-    (!p.is_null() && Heap::type_of(p).kind == Kind::Fd).then(|| obj(p).w())
+    (!p.is_null() && Heap::type_of(p).size >= 8).then(|| obj(p).w())
 }
 
-/// Writes bytes to a descriptor; the error string on failure.
-pub fn write_fd(c: &mut Call, fd: i64, b: &[u8]) -> Result<usize, String> {
+/// What a write did.
+enum Wrote {
+    Bytes(usize),
+    /// A full pipe: the thread waits (it is recorded on the pipe).
+    Wait,
+}
+
+/// Writes bytes to a descriptor; the error string on failure. `force`
+/// writes to a pipe however full it is.
+fn write_fd(c: &mut Call, fd: i64, b: &[u8], force: bool) -> Result<Wrote, String> {
     let vm = &mut *c.vm;
     match vm.sys.fds.get_mut(&fd).map(|e| &mut e.host) {
-        Some(Host::Stdout) => vm.out.write_all(b).map(|_| b.len()).map_err(|e| e.to_string()),
+        Some(Host::Stdout) => vm.out.write_all(b).map(|_| Wrote::Bytes(b.len())).map_err(|e| os_error(&e)),
         Some(Host::Stderr) => {
             let _ = vm.out.flush();
-            std::io::stderr().write_all(b).map(|_| b.len()).map_err(|e| e.to_string())
+            std::io::stderr().write_all(b).map(|_| Wrote::Bytes(b.len())).map_err(|e| os_error(&e))
         }
-        Some(Host::File { file, .. }) => file.write(b).map_err(|e| os_error(&e)),
+        Some(Host::File { file, .. }) => file.write(b).map(Wrote::Bytes).map_err(|e| os_error(&e)),
         Some(Host::Pipe { pipe, end }) => {
             let mut p = pipe.borrow_mut();
-            if p.open[1 - *end] == 0 {
-                return Err("write on closed pipe".into());
+            let other = 1 - *end;
+            if p.open[other] == 0 {
+                return Err(E_PIPE.into());
             }
-            p.queued[1 - *end].extend(b);
-            Ok(b.len())
+            if !force && !b.is_empty() && p.queued[other].len() >= PIPE_LIMIT {
+                p.park(c.pid);
+                return Ok(Wrote::Wait);
+            }
+            p.queued[other].extend(b);
+            vm.sys.woken.append(&mut p.waiters);
+            Ok(Wrote::Bytes(b.len()))
         }
         Some(Host::Dir { .. }) => Err(E_ISDIR.into()),
         Some(Host::Stdin) => Err(E_PERM.into()),
         None => Err(E_BADFD.into()),
     }
+}
+
+/// Ends a write-family call: the count, -1 with the error string set, a
+/// wait, or — writing to a pipe nobody reads — Inferno's exception.
+fn finish_write(c: &mut Call, r: Result<Wrote, String>) -> Result<Flow, Trap> {
+    match r {
+        Ok(Wrote::Bytes(n)) => c.ret_int(n as i64),
+        Ok(Wrote::Wait) => return Ok(Flow::Wait),
+        Err(e) if e == E_PIPE => {
+            c.set_err(E_PIPE);
+            c.ret_int(-1);
+            return Err(crate::exc(E_PIPE));
+        }
+        Err(e) => return fail(c, e),
+    }
+    Ok(Flow::Next)
 }
 
 impl Args for Call<'_> {
@@ -202,26 +355,18 @@ fn formatted(c: &mut Call) -> String {
 
 fn print(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    let n = write_fd(c, 1, s.as_bytes()).map_or(-1, |n| n as i64);
-    c.ret_int(n);
-    Ok(Flow::Next)
+    let r = write_fd(c, 1, s.as_bytes(), false);
+    finish_write(c, r)
 }
 
 fn fprint(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     let s = formatted(c);
-    let n = match fd {
-        Some(fd) => match write_fd(c, fd, s.as_bytes()) {
-            Ok(n) => n as i64,
-            Err(e) => {
-                c.set_err(e);
-                -1
-            }
-        },
-        None => -1,
+    let r = match fd {
+        Some(fd) => write_fd(c, fd, s.as_bytes(), false),
+        None => Err(E_BADFD.into()),
     };
-    c.ret_int(n);
-    Ok(Flow::Next)
+    finish_write(c, r)
 }
 
 fn sprint(c: &mut Call) -> Result<Flow, Trap> {
@@ -237,16 +382,26 @@ fn aprint(c: &mut Call) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
+/// `fildes(n)`: as Inferno, a new descriptor for what `n` refers to,
+/// closed when the returned object dies.
 fn fildes(c: &mut Call) -> Result<Flow, Trap> {
     let fd = c.int();
-    let r = if c.vm.sys.fds.contains_key(&fd) { new_fd(c, fd) } else { std::ptr::null_mut() };
-    c.ret_ptr(r);
-    Ok(Flow::Next)
+    let shared = c.vm.sys.fds.get(&fd).map(|e| e.host.share());
+    match shared {
+        Some(Ok(h)) => {
+            let n = c.vm.sys.add(h);
+            let p = new_fd(c, n);
+            c.ret_ptr(p);
+            Ok(Flow::Next)
+        }
+        Some(Err(e)) => fail_nil(c, os_error(&e)),
+        None => fail_nil(c, E_BADFD),
+    }
 }
 
 fn millisec(c: &mut Call) -> Result<Flow, Trap> {
     let ms = c.vm.start.elapsed().as_millis() as i64;
-    c.ret_int(ms);
+    c.ret_int(ms as i32 as i64);
     Ok(Flow::Next)
 }
 
@@ -256,9 +411,21 @@ fn sleep(c: &mut Call) -> Result<Flow, Trap> {
     Ok(if ms > 0 { Flow::Sleep(ms as u64) } else { Flow::Next })
 }
 
+/// Keeps at most `ERRMAX - 1` bytes of an error string, whole characters.
+fn errmax(s: String) -> String {
+    if s.len() < ERRMAX {
+        return s;
+    }
+    let mut k = ERRMAX - 1;
+    while !s.is_char_boundary(k) {
+        k -= 1;
+    }
+    s[..k].to_string()
+}
+
 fn werrstr(c: &mut Call) -> Result<Flow, Trap> {
     let s = c.string();
-    c.set_err(s);
+    c.set_err(errmax(s));
     c.ret_int(0);
     Ok(Flow::Next)
 }
@@ -270,9 +437,18 @@ const E_PERM: &str = "permission denied";
 const E_ISDIR: &str = "file is a directory";
 const E_NOTDIR: &str = "not a directory";
 const E_BADFD: &str = "fd out of range or not open";
+const E_BADUSE: &str = "inappropriate use of fd";
+const E_BADARG: &str = "bad arg in system call";
+const E_NEGOFF: &str = "negative i/o offset";
+const E_STREAM: &str = "seek on a stream";
+const E_PIPE: &str = "write on closed pipe";
+const E_SHORTSTAT: &str = "stat buffer too small";
 const E_NOTSUP: &str = "not supported in dite without a namespace";
+/// Error strings are at most this long, less one (sys.m's `ERRMAX`).
+const ERRMAX: usize = 128;
 
-/// A host error in Inferno's words where it has them.
+/// A host error in Inferno's words where it has them, else the host's
+/// (as emu's `oserrstr`: "Directory not empty").
 fn os_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
@@ -281,15 +457,53 @@ fn os_error(e: &std::io::Error) -> String {
         K::PermissionDenied => E_PERM.into(),
         K::IsADirectory => E_ISDIR.into(),
         K::NotADirectory => E_NOTDIR.into(),
-        K::DirectoryNotEmpty => "directory not empty".into(),
         _ => {
             let s = e.to_string();
-            // "No such device (os error 19)" → "no such device"
-            let s = s.split(" (os error").next().unwrap_or(&s);
-            let mut c = s.chars();
-            c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+            // "No such device (os error 19)" → "No such device"
+            s.split(" (os error").next().unwrap_or(&s).to_string()
         }
     }
+}
+
+/// The error for a path that did not resolve, as Inferno's `namec` words
+/// it: the prefix of `aname` up to the element that failed, quoted, and
+/// why (`'/tmp/x' does not exist`, `'/tmp/f' not a directory`).
+fn path_error(sys: &SysState, aname: &str, e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    if !matches!(e.kind(), K::NotFound | K::NotADirectory) {
+        return os_error(e);
+    }
+    let b = aname.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i] == b'/' {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let mut j = i;
+        while j < b.len() && b[j] != b'/' {
+            j += 1;
+        }
+        let more = b[j..].iter().any(|&c| c != b'/');
+        match std::fs::metadata(sys.host_path(&aname[..j])) {
+            Err(_) => return name_error(aname, j, "does not exist"),
+            Ok(m) if more && !m.is_dir() => return name_error(aname, j, "not a directory"),
+            Ok(_) => {}
+        }
+        i = j;
+    }
+    os_error(e)
+}
+
+/// `'prefix' why`, the prefix shortened to its last elements when long.
+fn name_error(aname: &str, len: usize, why: &str) -> String {
+    let shown = match aname[..len].rfind('/') {
+        Some(k) if len >= ERRMAX / 3 && k > 0 => format!("...{}", &aname[k..len]),
+        _ => aname[..len].to_string(),
+    };
+    errmax(format!("'{}' {why}", shown.replace('\'', "''")))
 }
 
 // Open modes and permission bits of sys.m.
@@ -300,6 +514,9 @@ const ORCLOSE: i64 = 64;
 const OEXCL: i64 = 0x1000;
 const DMDIR: i64 = 0x8000_0000;
 const QTDIR: i64 = 0x80;
+// pctl flags.
+const NEWFD: i64 = 1;
+const FORKFD: i64 = 2;
 
 /// A host file's metadata as a `Sys->Dir`.
 #[derive(Clone, Debug)]
@@ -307,6 +524,7 @@ pub struct HostDir {
     name: String,
     uid: String,
     gid: String,
+    muid: String,
     qid_path: i64,
     qid_vers: i64,
     qid_type: i64,
@@ -314,19 +532,24 @@ pub struct HostDir {
     atime: i64,
     mtime: i64,
     length: i64,
+    dtype: i64,
     dev: i64,
 }
 
 impl HostDir {
+    /// `path` is absolute and clean; the name is its last element.
     fn of(path: &str, md: &std::fs::Metadata) -> HostDir {
         use std::os::unix::fs::MetadataExt;
-        let name = std::path::Path::new(path)
-            .file_name()
-            .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned());
+        let name = match path.rfind('/') {
+            Some(k) if k + 1 < path.len() => path[k + 1..].to_string(),
+            _ => "/".to_string(),
+        };
         let dir = md.is_dir();
+        let uid = user_name(md.uid());
         HostDir {
             name,
-            uid: user_name(md.uid()),
+            muid: uid.clone(),
+            uid,
             gid: group_name(md.gid()),
             qid_path: md.ino() as i64,
             qid_vers: md.mtime() as i32 as i64,
@@ -335,8 +558,49 @@ impl HostDir {
             atime: md.atime() as i32 as i64,
             mtime: md.mtime() as i32 as i64,
             length: if dir { 0 } else { md.len() as i64 },
+            dtype: 'U' as i64,
             dev: md.dev() as i32 as i64,
         }
+    }
+
+    /// A device file (console, pipe end) with no host metadata.
+    fn device(name: &str, mode: i64, length: i64, dtype: char) -> HostDir {
+        HostDir {
+            name: name.to_string(),
+            uid: String::new(),
+            gid: String::new(),
+            muid: String::new(),
+            qid_path: 0,
+            qid_vers: 0,
+            qid_type: 0,
+            mode,
+            atime: 0,
+            mtime: 0,
+            length,
+            dtype: dtype as i64,
+            dev: 0,
+        }
+    }
+
+    /// The entry in 9P's stat format, as reading a directory returns it.
+    fn pack(&self) -> Vec<u8> {
+        let mut b = vec![0, 0];
+        b.extend((self.dtype as u16).to_le_bytes());
+        b.extend((self.dev as u32).to_le_bytes());
+        b.push(self.qid_type as u8);
+        b.extend((self.qid_vers as u32).to_le_bytes());
+        b.extend((self.qid_path as u64).to_le_bytes());
+        b.extend((self.mode as u32).to_le_bytes());
+        b.extend((self.atime as u32).to_le_bytes());
+        b.extend((self.mtime as u32).to_le_bytes());
+        b.extend((self.length as u64).to_le_bytes());
+        for s in [&self.name, &self.uid, &self.gid, &self.muid] {
+            b.extend((s.len() as u16).to_le_bytes());
+            b.extend(s.as_bytes());
+        }
+        let n = (b.len() - 2) as u16;
+        b[..2].copy_from_slice(&n.to_le_bytes());
+        b
     }
 }
 
@@ -362,6 +626,20 @@ fn id_name(file: &str, id: u32) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+/// The entries of a host directory, sorted by name.
+fn read_entries(path: &str) -> Result<Vec<HostDir>, String> {
+    let rd = std::fs::read_dir(path).map_err(|e| os_error(&e))?;
+    let mut v: Vec<HostDir> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let p = format!("{}/{}", path.trim_end_matches('/'), e.file_name().to_string_lossy());
+            std::fs::metadata(&p).ok().map(|m| HostDir::of(&p, &m))
+        })
+        .collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
 /// Layout of `Sys->Dir` in 64-bit Dis: four strings, the Qid (path, vers,
 /// qtype), mode, atime, mtime, length, dtype, dev.
 pub static DIR: Type = Type { size: 104, ptrs: &[0, 8, 16, 24], kind: Kind::Record };
@@ -369,8 +647,8 @@ pub static DIR: Type = Type { size: 104, ptrs: &[0, 8, 16, 24], kind: Kind::Reco
 /// Stores `d` as a `Sys->Dir` at `at`, releasing what was there.
 fn put_dir(c: &mut Call, at: crate::mem::Addr, d: &HostDir) {
     let heap = &mut c.vm.heap;
-    for (off, s) in [(0, &d.name), (8, &d.uid), (16, &d.gid), (24, &String::new())] {
-        let p = crate::string::from_str(heap, s);
+    for (off, s) in [(0, &d.name), (8, &d.uid), (16, &d.gid), (24, &d.muid)] {
+        let p = if s.is_empty() { std::ptr::null_mut() } else { crate::string::from_str(heap, s) };
         super::field(at, off).put_p(heap, p);
     }
     for (off, v) in [
@@ -381,7 +659,7 @@ fn put_dir(c: &mut Call, at: crate::mem::Addr, d: &HostDir) {
         (64, d.atime),
         (72, d.mtime),
         (80, d.length),
-        (88, 'U' as i64),
+        (88, d.dtype),
         (96, d.dev),
     ] {
         super::field(at, off).set_w(v);
@@ -402,26 +680,32 @@ fn fail_nil(c: &mut Call, e: impl Into<String>) -> Result<Flow, Trap> {
 }
 
 /// Opens a host path as Inferno's `open` and `create` do.
-fn open_host(path: &str, mode: i64, create: Option<i64>) -> Result<Host, String> {
-    let md = std::fs::metadata(path);
+fn open_host(sys: &SysState, aname: &str, mode: i64, create: Option<i64>) -> Result<Host, String> {
+    let path = sys.host_path(aname);
+    let err = |e: std::io::Error| path_error(sys, aname, &e);
+    let md = std::fs::metadata(&path);
+    let rclose = mode & ORCLOSE != 0;
+    let is_dir = md.as_ref().is_ok_and(|m| m.is_dir());
     if let Some(perm) = create {
         if perm & DMDIR != 0 {
-            if mode & 3 != 0 {
-                return Err(E_PERM.into());
+            if md.is_ok() {
+                return Err(E_EXIST.into());
             }
-            std::fs::create_dir(path).map_err(|e| os_error(&e))?;
-            return Ok(Host::Dir { path: path.to_string(), entries: None, next: 0 });
-        }
-        if md.as_ref().is_ok_and(|m| m.is_dir()) {
-            return Err(E_ISDIR.into());
-        }
-    } else if let Ok(m) = &md {
-        if m.is_dir() {
             if mode & 3 != 0 {
                 return Err(E_ISDIR.into());
             }
-            return Ok(Host::Dir { path: path.to_string(), entries: None, next: 0 });
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().mode((perm & 0o777) as u32).create(&path).map_err(err)?;
+            return Ok(Host::Dir { path, entries: None, next: 0, remove_on_close: rclose });
         }
+        if is_dir {
+            return Err(if mode & OEXCL != 0 { E_EXIST } else { E_ISDIR }.into());
+        }
+    } else if is_dir {
+        if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & OTRUNC != 0 {
+            return Err(E_PERM.into());
+        }
+        return Ok(Host::Dir { path, entries: None, next: 0, remove_on_close: rclose });
     }
     let mut o = std::fs::OpenOptions::new();
     match mode & 3 {
@@ -431,9 +715,7 @@ fn open_host(path: &str, mode: i64, create: Option<i64>) -> Result<Host, String>
     };
     if let Some(perm) = create {
         use std::os::unix::fs::OpenOptionsExt;
-        if mode & 3 == 0 {
-            o.write(true);
-        }
+        o.write(true);
         if mode & OEXCL != 0 {
             o.create_new(true);
         } else {
@@ -443,46 +725,44 @@ fn open_host(path: &str, mode: i64, create: Option<i64>) -> Result<Host, String>
     } else if mode & OTRUNC != 0 {
         o.write(true).truncate(true);
     }
-    let file = o.open(path).map_err(|e| os_error(&e))?;
-    Ok(Host::File { file, path: path.to_string(), remove_on_close: mode & ORCLOSE != 0 })
+    let file = o.open(&path).map_err(err)?;
+    Ok(Host::File { file, path, remove_on_close: rclose })
+}
+
+/// `open` and `create`: a new `Sys->FD`, or nil with the error string.
+fn open_call(c: &mut Call, create: bool) -> Result<Flow, Trap> {
+    let path = c.string();
+    let mode = c.int();
+    let perm = if create { Some(c.int()) } else { None };
+    match open_host(&c.vm.sys, &path, mode, perm) {
+        Ok(h) => {
+            let fd = c.vm.sys.add(h);
+            let p = new_fd(c, fd);
+            c.ret_ptr(p);
+            Ok(Flow::Next)
+        }
+        Err(e) => fail_nil(c, e),
+    }
 }
 
 fn open(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
-    let mode = c.int();
-    match open_host(&path, mode, None) {
-        Ok(h) => {
-            let fd = c.vm.sys.add(h);
-            let p = new_fd(c, fd);
-            c.ret_ptr(p);
-            Ok(Flow::Next)
-        }
-        Err(e) => fail_nil(c, e),
-    }
+    open_call(c, false)
 }
 
 fn create(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
-    let mode = c.int();
-    let perm = c.int();
-    match open_host(&path, mode, Some(perm)) {
-        Ok(h) => {
-            let fd = c.vm.sys.add(h);
-            let p = new_fd(c, fd);
-            c.ret_ptr(p);
-            Ok(Flow::Next)
-        }
-        Err(e) => fail_nil(c, e),
-    }
+    open_call(c, true)
 }
 
 /// What a read found.
 enum Got {
     Bytes(Vec<u8>),
-    /// An empty pipe whose other end is open: try again later.
+    /// An empty pipe whose other end is open: the thread waits (it is
+    /// recorded on the pipe).
     Wait,
 }
 
+/// Reads up to `n` bytes from `fd`, at `at` for `pread` (pipes and
+/// devices have no offsets and ignore it, as Inferno's do).
 fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, String> {
     let vm = &mut *c.vm;
     let _ = vm.out.flush();
@@ -491,8 +771,9 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
     };
     let mut buf = vec![0u8; n];
     let k = match host {
+        // Synchronous: a read of the terminal stops the VM until it returns.
         Host::Stdin => std::io::stdin().read(&mut buf).map_err(|e| os_error(&e))?,
-        Host::Stdout | Host::Stderr => return Err(E_PERM.into()),
+        Host::Stdout | Host::Stderr => return Err(E_BADUSE.into()),
         Host::File { file, .. } => match at {
             Some(off) => {
                 use std::os::unix::fs::FileExt;
@@ -500,17 +781,41 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
             }
             None => file.read(&mut buf).map_err(|e| os_error(&e))?,
         },
-        Host::Dir { .. } => return Err(E_ISDIR.into()),
+        Host::Dir { path, entries, next, .. } => {
+            if entries.is_none() {
+                *entries = Some(read_entries(path)?);
+            }
+            let all = entries.as_ref().expect("read above");
+            let mut out = Vec::new();
+            while let Some(d) = all.get(*next) {
+                let b = d.pack();
+                if out.len() + b.len() > n {
+                    if out.is_empty() {
+                        return Err(E_SHORTSTAT.into());
+                    }
+                    break;
+                }
+                out.extend(b);
+                *next += 1;
+            }
+            return Ok(Got::Bytes(out));
+        }
         Host::Pipe { pipe, end } => {
             let mut p = pipe.borrow_mut();
-            let q = &mut p.queued[*end];
-            if q.is_empty() {
-                return if p.open[1 - *end] > 0 { Ok(Got::Wait) } else { Ok(Got::Bytes(Vec::new())) };
+            if p.queued[*end].is_empty() {
+                if p.open[1 - *end] == 0 || n == 0 {
+                    return Ok(Got::Bytes(Vec::new()));
+                }
+                p.park(c.pid);
+                return Ok(Got::Wait);
             }
+            let q = &mut p.queued[*end];
             let k = n.min(q.len());
             for (d, b) in buf.iter_mut().zip(q.drain(..k)) {
                 *d = b;
             }
+            // Writers waiting for room may go on.
+            vm.sys.woken.append(&mut p.waiters);
             k
         }
     };
@@ -530,12 +835,20 @@ fn read_into(c: &mut Call, offset: bool, all: bool) -> Result<Flow, Trap> {
     }
     let n = (n as usize).min(array::len(buf));
     let Some(fd) = fd else { return fail(c, E_BADFD) };
-    let mut total = 0;
+    if at.is_some_and(|o| o < 0) {
+        return fail(c, E_NEGOFF);
+    }
+    // readn may have read part before it waited.
+    let mut total = if all { c.vm.sys.progress.remove(&c.pid).unwrap_or(0) } else { 0 };
     while total < n {
         let got = read_fd(c, fd, n - total, at.map(|o| o as u64 + total as u64));
         match got {
-            Ok(Got::Wait) if total == 0 => return Ok(Flow::Retry),
-            Ok(Got::Wait) => break,
+            Ok(Got::Wait) => {
+                if total > 0 {
+                    c.vm.sys.progress.insert(c.pid, total);
+                }
+                return Ok(Flow::Wait);
+            }
             Ok(Got::Bytes(b)) => {
                 if b.is_empty() {
                     break;
@@ -566,42 +879,51 @@ fn pread(c: &mut Call) -> Result<Flow, Trap> {
     read_into(c, true, false)
 }
 
-fn write(c: &mut Call) -> Result<Flow, Trap> {
+/// The first `n` bytes of a write's buffer (nil or `n < 0`: none, and the
+/// call returns 0 as Inferno's does).
+fn write_args(c: &mut Call) -> (Option<i64>, Option<Vec<u8>>) {
     let fd = fd_of(c.ptr());
     let buf = c.ptr();
     let n = c.int();
-    let n = (n.max(0) as usize).min(array::len(buf));
-    let Some(fd) = fd else { return fail(c, E_BADFD) };
-    let b = array::bytes(buf)[..n].to_vec();
-    let r = write_fd(c, fd, &b);
-    ret_count(c, r)
+    if buf.is_null() || n < 0 {
+        return (fd, None);
+    }
+    let n = (n as usize).min(array::len(buf));
+    (fd, Some(array::bytes(buf)[..n].to_vec()))
 }
 
-/// Returns a byte count, or -1 with the error string set.
-fn ret_count(c: &mut Call, r: Result<usize, String>) -> Result<Flow, Trap> {
-    match r {
-        Ok(k) => c.ret_int(k as i64),
-        Err(e) => return fail(c, e),
-    }
-    Ok(Flow::Next)
+fn write(c: &mut Call) -> Result<Flow, Trap> {
+    let (fd, b) = write_args(c);
+    let Some(b) = b else {
+        c.ret_int(0);
+        return Ok(Flow::Next);
+    };
+    let Some(fd) = fd else { return fail(c, E_BADFD) };
+    let r = write_fd(c, fd, &b, false);
+    finish_write(c, r)
 }
 
 fn pwrite(c: &mut Call) -> Result<Flow, Trap> {
-    let fd = fd_of(c.ptr());
-    let buf = c.ptr();
-    let n = c.int();
+    let (fd, b) = write_args(c);
     let off = c.big();
-    let n = (n.max(0) as usize).min(array::len(buf));
-    let b = array::bytes(buf)[..n].to_vec();
-    let r = match fd.and_then(|fd| c.vm.sys.host(fd)) {
+    let Some(b) = b else {
+        c.ret_int(0);
+        return Ok(Flow::Next);
+    };
+    let Some(fd) = fd else { return fail(c, E_BADFD) };
+    if off < 0 {
+        return fail(c, E_NEGOFF);
+    }
+    let r = match c.vm.sys.host(fd) {
         Some(Host::File { file, .. }) => {
             use std::os::unix::fs::FileExt;
-            file.write_at(&b, off as u64).map_err(|e| os_error(&e))
+            file.write_at(&b, off as u64).map(Wrote::Bytes).map_err(|e| os_error(&e))
         }
-        Some(_) => Err("seek on a stream".to_string()),
+        // Streams have no offsets.
+        Some(_) => write_fd(c, fd, &b, false),
         None => Err(E_BADFD.into()),
     };
-    ret_count(c, r)
+    finish_write(c, r)
 }
 
 fn seek(c: &mut Call) -> Result<Flow, Trap> {
@@ -610,19 +932,29 @@ fn seek(c: &mut Call) -> Result<Flow, Trap> {
     let whence = c.int();
     let r = match fd.and_then(|fd| c.vm.sys.host(fd)) {
         Some(Host::File { file, .. }) => {
-            let pos = match whence {
-                0 if off >= 0 => Ok(SeekFrom::Start(off as u64)),
-                1 => Ok(SeekFrom::Current(off)),
-                2 => Ok(SeekFrom::End(off)),
-                _ => Err("negative seek offset".to_string()),
+            let base = match whence {
+                0 => Ok(0),
+                1 => file.stream_position().map(|p| p as i64).map_err(|e| os_error(&e)),
+                2 => file.metadata().map(|m| m.len() as i64).map_err(|e| os_error(&e)),
+                _ => Err(E_BADARG.to_string()),
             };
-            pos.and_then(|p| file.seek(p).map_err(|e| os_error(&e)))
+            base.and_then(|b| {
+                let to = b.wrapping_add(off);
+                if to < 0 {
+                    return Err(E_NEGOFF.to_string());
+                }
+                file.seek(SeekFrom::Start(to as u64)).map_err(|e| os_error(&e))
+            })
         }
-        Some(Host::Dir { next, .. }) if whence == 0 && off == 0 => {
-            *next = 0;
-            Ok(0)
+        Some(Host::Dir { next, .. }) => {
+            if whence == 0 && off == 0 {
+                *next = 0;
+                Ok(0)
+            } else {
+                Err(E_BADARG.to_string())
+            }
         }
-        Some(_) => Err("seek on a stream".to_string()),
+        Some(_) => Err(E_STREAM.to_string()),
         None => Err(E_BADFD.into()),
     };
     match r {
@@ -637,14 +969,16 @@ fn seek(c: &mut Call) -> Result<Flow, Trap> {
 
 /// Returns `(0, dir)` or `(-1, zero dir)` with the error string set.
 fn ret_stat(c: &mut Call, r: Result<HostDir, String>) -> Result<Flow, Trap> {
+    if let Err(e) = &r {
+        c.set_err(e.clone());
+    }
     let Some(at) = c.ret() else { return Ok(Flow::Next) };
     match r {
         Ok(d) => {
             at.set_w(0);
             put_dir(c, super::field(at, 8), &d);
         }
-        Err(e) => {
-            c.set_err(e);
+        Err(_) => {
             at.set_w(-1);
             let d = super::field(at, 8);
             for off in [0, 8, 16, 24] {
@@ -659,17 +993,19 @@ fn ret_stat(c: &mut Call, r: Result<HostDir, String>) -> Result<Flow, Trap> {
 }
 
 fn stat(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
-    let r = std::fs::metadata(&path).map(|m| HostDir::of(&path, &m)).map_err(|e| os_error(&e));
+    let aname = c.string();
+    let path = c.vm.sys.host_path(&aname);
+    let r = std::fs::metadata(&path)
+        .map(|m| HostDir::of(&path, &m))
+        .map_err(|e| path_error(&c.vm.sys, &aname, &e));
     ret_stat(c, r)
 }
 
+/// The name `fd2path` gives a descriptor.
 fn fd_path(c: &mut Call, fd: Option<i64>) -> Result<String, String> {
     match fd.and_then(|fd| c.vm.sys.host(fd)) {
         Some(Host::File { path, .. } | Host::Dir { path, .. }) => Ok(path.clone()),
-        Some(Host::Stdin) => Ok("/fd/0".into()),
-        Some(Host::Stdout) => Ok("/fd/1".into()),
-        Some(Host::Stderr) => Ok("/fd/2".into()),
+        Some(Host::Stdin | Host::Stdout | Host::Stderr) => Ok("#c/cons".into()),
         Some(Host::Pipe { end, .. }) => Ok(format!("#|/data{}", if *end == 0 { "" } else { "1" })),
         None => Err(E_BADFD.into()),
     }
@@ -686,21 +1022,11 @@ fn fstat(c: &mut Call) -> Result<Flow, Trap> {
             let path = path.clone();
             std::fs::metadata(&path).map(|m| HostDir::of(&path, &m)).map_err(|e| os_error(&e))
         }
-        Some(_) => {
-            let name = fd_path(c, fd).unwrap_or_default();
-            Ok(HostDir {
-                name,
-                uid: String::new(),
-                gid: String::new(),
-                qid_path: 0,
-                qid_vers: 0,
-                qid_type: 0,
-                mode: 0o600,
-                atime: 0,
-                mtime: 0,
-                length: 0,
-                dev: 0,
-            })
+        Some(Host::Stdin | Host::Stdout | Host::Stderr) => Ok(HostDir::device("cons", 0o666, 0, 'c')),
+        Some(Host::Pipe { pipe, end }) => {
+            let queued = pipe.borrow().queued[*end].len() as i64;
+            let name = if *end == 0 { "data" } else { "data1" };
+            Ok(HostDir::device(name, 0o660, queued, '|'))
         }
         None => Err(E_BADFD.into()),
     };
@@ -708,13 +1034,17 @@ fn fstat(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 /// `wstat` and `fwstat`: apply the fields of `d` that are not "don't
-/// touch" (~0 and nil): name, mode, mtime and length on the host.
-fn apply_wstat(path: &str, d: crate::mem::Addr) -> Result<(), String> {
+/// touch" (~0 and nil): length, mode, mtime and then name on the host.
+/// The new path if the name changed.
+fn apply_wstat(path: &str, d: crate::mem::Addr) -> Result<Option<String>, String> {
     let err = |e: std::io::Error| os_error(&e);
     let length = super::field(d, 80).w();
     if length != -1 {
+        if length < 0 {
+            return Err(E_BADARG.into());
+        }
         let f = std::fs::OpenOptions::new().write(true).open(path).map_err(err)?;
-        f.set_len(length.max(0) as u64).map_err(err)?;
+        f.set_len(length as u64).map_err(err)?;
     }
     let mode = super::field(d, 56).w();
     if mode != -1 && mode as u32 != u32::MAX {
@@ -734,19 +1064,31 @@ fn apply_wstat(path: &str, d: crate::mem::Addr) -> Result<(), String> {
     }
     let name = crate::string::to_string(super::field(d, 0).p());
     if !name.is_empty() {
+        if name.contains('/') || name == "." || name == ".." {
+            return Err(E_BADARG.into());
+        }
         let to = std::path::Path::new(path).with_file_name(&name);
         if to != std::path::Path::new(path) {
-            std::fs::rename(path, to).map_err(err)?;
+            if to.exists() {
+                return Err(E_EXIST.into());
+            }
+            std::fs::rename(path, &to).map_err(err)?;
+            return Ok(Some(to.to_string_lossy().into_owned()));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn wstat(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
+    let aname = c.string();
     let d = c.arg_block(DIR.size, 8);
-    match apply_wstat(&path, d) {
-        Ok(()) => c.ret_int(0),
+    let path = c.vm.sys.host_path(&aname);
+    let r = match std::fs::metadata(&path) {
+        Ok(_) => apply_wstat(&path, d),
+        Err(e) => Err(path_error(&c.vm.sys, &aname, &e)),
+    };
+    match r {
+        Ok(_) => c.ret_int(0),
         Err(e) => return fail(c, e),
     }
     Ok(Flow::Next)
@@ -755,7 +1097,16 @@ fn wstat(c: &mut Call) -> Result<Flow, Trap> {
 fn fwstat(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     let d = c.arg_block(DIR.size, 8);
-    match fd_path(c, fd).and_then(|p| apply_wstat(&p, d)) {
+    let r = match fd.and_then(|fd| c.vm.sys.host(fd)) {
+        Some(Host::File { path, .. } | Host::Dir { path, .. }) => apply_wstat(path, d).map(|to| {
+            if let Some(to) = to {
+                *path = to;
+            }
+        }),
+        Some(_) => Err(E_PERM.to_string()),
+        None => Err(E_BADFD.to_string()),
+    };
+    match r {
         Ok(()) => c.ret_int(0),
         Err(e) => return fail(c, e),
     }
@@ -765,31 +1116,28 @@ fn fwstat(c: &mut Call) -> Result<Flow, Trap> {
 fn dirread(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     let batch: Result<Vec<HostDir>, String> = match fd.and_then(|fd| c.vm.sys.host(fd)) {
-        Some(Host::Dir { path, entries, next }) => {
+        Some(Host::Dir { path, entries, next, .. }) => {
             if entries.is_none() {
-                let list = std::fs::read_dir(&*path).map_err(|e| os_error(&e)).map(|rd| {
-                    let mut v: Vec<HostDir> = rd
-                        .filter_map(|e| e.ok())
-                        .filter_map(|e| {
-                            let p = e.path().to_string_lossy().into_owned();
-                            e.metadata().ok().map(|m| HostDir::of(&p, &m))
-                        })
-                        .collect();
-                    v.sort_by(|a, b| a.name.cmp(&b.name));
-                    v
-                });
-                match list {
+                match read_entries(path) {
                     Ok(v) => *entries = Some(v),
                     Err(e) => return fail_pair(c, e),
                 }
             }
             let all = entries.as_ref().expect("read above");
-            // Inferno returns what fits in one read; dite returns up to 64.
+            // Inferno returns what one read of the directory gives; dite
+            // returns up to 64 entries a call.
             let k = (all.len() - *next).min(64);
             let out = all[*next..*next + k].to_vec();
             *next += k;
             Ok(out)
         }
+        // Inferno reads a plain file as directory entries: an empty one
+        // has none.
+        Some(Host::File { file, .. }) => match file.metadata() {
+            Ok(m) if m.len() == 0 => Ok(Vec::new()),
+            Ok(_) => Err(E_NOTDIR.into()),
+            Err(e) => Err(os_error(&e)),
+        },
         Some(_) => Err(E_NOTDIR.into()),
         None => Err(E_BADFD.into()),
     };
@@ -797,17 +1145,18 @@ fn dirread(c: &mut Call) -> Result<Flow, Trap> {
         Ok(b) => b,
         Err(e) => return fail_pair(c, e),
     };
-    let a = array::alloc(&mut c.vm.heap, &DIR, batch.len());
-    for (i, d) in batch.iter().enumerate() {
-        put_dir(c, array::elem(a, i), d);
-    }
-    match c.ret() {
-        Some(at) => {
-            at.set_w(batch.len() as i64);
-            super::field(at, 8).put_p(&mut c.vm.heap, a);
+    let Some(at) = c.ret() else { return Ok(Flow::Next) };
+    at.set_w(batch.len() as i64);
+    let a = if batch.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        let a = array::alloc(&mut c.vm.heap, &DIR, batch.len());
+        for (i, d) in batch.iter().enumerate() {
+            put_dir(c, array::elem(a, i), d);
         }
-        None => c.vm.heap.dec(a),
-    }
+        a
+    };
+    super::field(at, 8).put_p(&mut c.vm.heap, a);
     Ok(Flow::Next)
 }
 
@@ -822,7 +1171,8 @@ fn fail_pair(c: &mut Call, e: String) -> Result<Flow, Trap> {
 }
 
 fn remove(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
+    let aname = c.string();
+    let path = c.vm.sys.host_path(&aname);
     let r = match std::fs::symlink_metadata(&path) {
         Ok(m) if m.is_dir() => std::fs::remove_dir(&path),
         Ok(_) => std::fs::remove_file(&path),
@@ -830,18 +1180,28 @@ fn remove(c: &mut Call) -> Result<Flow, Trap> {
     };
     match r {
         Ok(()) => c.ret_int(0),
-        Err(e) => return fail(c, os_error(&e)),
+        Err(e) => {
+            let e = path_error(&c.vm.sys, &aname, &e);
+            return fail(c, e);
+        }
     }
     Ok(Flow::Next)
 }
 
-/// `chdir` changes the directory of the whole VM (dite has one namespace
-/// until the hosted namespace arrives).
+/// `chdir` changes the directory of the whole VM (see the module comment).
 fn chdir(c: &mut Call) -> Result<Flow, Trap> {
-    let path = c.string();
-    match std::env::set_current_dir(&path) {
-        Ok(()) => c.ret_int(0),
-        Err(e) => return fail(c, os_error(&e)),
+    let aname = c.string();
+    let path = c.vm.sys.host_path(&aname);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => {
+            c.vm.sys.cwd = path;
+            c.ret_int(0);
+        }
+        Ok(_) => return fail(c, E_NOTDIR),
+        Err(e) => {
+            let e = path_error(&c.vm.sys, &aname, &e);
+            return fail(c, e);
+        }
     }
     Ok(Flow::Next)
 }
@@ -851,22 +1211,28 @@ fn dup(c: &mut Call) -> Result<Flow, Trap> {
     let new = c.int();
     let sys = &mut c.vm.sys;
     let Some(h) = sys.fds.get(&old).map(|e| e.host.share()) else { return fail(c, E_BADFD) };
+    if new < -1 {
+        return fail(c, E_BADFD);
+    }
+    if new == old {
+        c.ret_int(new);
+        return Ok(Flow::Next);
+    }
     let h = match h {
         Ok(h) => h,
         Err(e) => return fail(c, os_error(&e)),
     };
+    // The number stays open until `dup` puts something else there.
     let fd = if new < 0 {
-        sys.add(h)
-    } else {
-        if let Some(e) = sys.fds.insert(new, Entry { host: h, refs: 0 }) {
-            e.host.close();
+        let fd = sys.add(h);
+        if let Some(e) = sys.fds.get_mut(&fd) {
+            e.held = true;
         }
+        fd
+    } else {
+        sys.put(new, h);
         new
     };
-    // The number stays open until closed by a Sys->FD for it dying.
-    if let Some(e) = sys.fds.get_mut(&fd) {
-        e.refs += 1;
-    }
     c.ret_int(fd);
     Ok(Flow::Next)
 }
@@ -874,29 +1240,29 @@ fn dup(c: &mut Call) -> Result<Flow, Trap> {
 fn fd2path(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     match fd_path(c, fd) {
-        Ok(p) => {
-            let p = if p.starts_with('/') || p.starts_with('#') {
-                p
-            } else {
-                std::env::current_dir().map(|d| d.join(&p).to_string_lossy().into_owned()).unwrap_or(p)
-            };
-            c.ret_str(&p)
-        }
+        Ok(p) => c.ret_str(&p),
         Err(e) => return fail_nil(c, e),
     }
     Ok(Flow::Next)
 }
 
 fn iounit(c: &mut Call) -> Result<Flow, Trap> {
-    let _ = c.ptr();
-    c.ret_int(0);
+    let fd = fd_of(c.ptr());
+    match fd.and_then(|fd| c.vm.sys.host(fd)) {
+        Some(Host::Pipe { .. }) => c.ret_int(PIPE_LIMIT as i64),
+        Some(_) => c.ret_int(0),
+        None => return fail(c, E_BADFD),
+    }
     Ok(Flow::Next)
 }
 
 fn pipe(c: &mut Call) -> Result<Flow, Trap> {
     let a = c.ptr();
-    if array::len(a) < 2 {
-        return Err(crate::exc(crate::EX_BOUNDS));
+    if a.is_null() {
+        return Err(crate::exc(crate::EX_NILREF));
+    }
+    if array::len(a) < 2 || array::elem_type(a).size != 8 {
+        return fail(c, E_BADARG);
     }
     let p = Rc::new(RefCell::new(Pipe { open: [1, 1], ..Pipe::default() }));
     for end in 0..2 {
@@ -908,9 +1274,37 @@ fn pipe(c: &mut Call) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
+/// The ints of a `list of int`.
+fn int_list(mut l: Ptr) -> Vec<i64> {
+    let mut v = Vec::new();
+    while !l.is_null() {
+        v.push(crate::list::head(l).w());
+        l = crate::list::tail(l);
+    }
+    v
+}
+
+/// `pctl`: returns the pid. The descriptor table is the VM's, so `NEWFD`
+/// (keep only the listed descriptors) and `FORKFD` (close the listed
+/// ones) change it only while the caller is the only thread; namespace,
+/// environment and group flags are accepted and change nothing yet.
 fn pctl(c: &mut Call) -> Result<Flow, Trap> {
-    let _flags = c.int();
-    let _keep = c.ptr();
+    let flags = c.int();
+    let list = int_list(c.ptr());
+    if c.vm.other_threads() == 0 {
+        let sys = &mut c.vm.sys;
+        if flags & NEWFD != 0 {
+            let mut open: Vec<i64> = sys.fds.keys().copied().filter(|fd| !list.contains(fd)).collect();
+            open.sort();
+            for fd in open {
+                sys.close_now(fd);
+            }
+        } else if flags & FORKFD != 0 {
+            for fd in list {
+                sys.close_now(fd);
+            }
+        }
+    }
     c.ret_int(c.pid as i64);
     Ok(Flow::Next)
 }
@@ -920,6 +1314,8 @@ fn is_delim(c: u32, delim: Ptr) -> bool {
     (0..crate::string::len(delim)).any(|i| crate::string::rune(delim, i) == c)
 }
 
+/// `tokenize`: the runs of `s` between delimiter runes, empty ones
+/// skipped; nil for either argument gives `(0, nil)`.
 fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
     let s = c.ptr();
     let delim = c.ptr();
@@ -945,7 +1341,7 @@ fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
     let mut l: Ptr = std::ptr::null_mut();
     for &(a, b) in toks.iter().rev() {
         let t = crate::string::slice(heap, s, a, b);
-        let cell = crate::list::cons(heap, 8, None, l);
+        let cell = crate::list::cons(heap, 8, Some(&crate::types::POINTER), l);
         heap.dec(l);
         crate::list::head(cell).set_raw_p(t);
         l = cell;
@@ -960,43 +1356,70 @@ fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
-/// Decodes one UTF-8 character at the start of `b`: the rune and its
-/// length, or None when `b` ends inside it.
-fn decode_one(b: &[u8]) -> Option<(u32, usize)> {
-    let c0 = *b.first()? as u32;
-    let (len, init) = match c0 {
-        0..=0x7f => return Some((c0, 1)),
-        0xc0..=0xdf => (2, c0 & 0x1f),
-        0xe0..=0xef => (3, c0 & 0x0f),
-        0xf0..=0xf7 => (4, c0 & 0x07),
-        _ => return Some((crate::string::RUNE_ERROR, 1)),
-    };
-    let mut r = init;
-    for i in 1..len {
-        let &c = b.get(i)?;
-        if c & 0xc0 != 0x80 {
-            return Some((crate::string::RUNE_ERROR, 1));
-        }
-        r = (r << 6) | (c & 0x3f) as u32;
+/// Inferno's UTF-8, which stops at three bytes (sys.m's `UTFmax`), and its
+/// error rune (`UTFerror`, not U+FFFD).
+const UTF_MAX: usize = 3;
+const RUNE_ERROR: u32 = 0x80;
+
+/// Decodes the character at the start of `b` as Inferno's `chartorune`:
+/// the rune and its length, `(RUNE_ERROR, 1)` for a bad sequence. Bytes
+/// past the end read as 0 (callers check [`full_rune`] first).
+fn char_to_rune(b: &[u8]) -> (u32, usize) {
+    const BAD: (u32, usize) = (RUNE_ERROR, 1);
+    let at = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
+    let c = at(0);
+    if c < 0x80 {
+        return (c, 1);
     }
-    let min = [0, 0, 0x80, 0x800, 0x10000][len];
-    if r < min || r > crate::string::RUNE_MAX || (0xd800..0xe000).contains(&r) {
-        return Some((crate::string::RUNE_ERROR, 1));
+    let c1 = at(1) ^ 0x80;
+    if c1 & 0xc0 != 0 {
+        return BAD;
     }
-    Some((r, len))
+    if c < 0xe0 {
+        let r = ((c << 6) | c1) & 0x7ff;
+        return if c < 0xc0 || r <= 0x7f { BAD } else { (r, 2) };
+    }
+    let c2 = at(2) ^ 0x80;
+    if c2 & 0xc0 != 0 {
+        return BAD;
+    }
+    if c < 0xf0 {
+        let r = ((((c << 6) | c1) << 6) | c2) & 0xffff;
+        return if r <= 0x7ff { BAD } else { (r, 3) };
+    }
+    BAD
+}
+
+/// Whether `b` holds a whole character (Inferno's `fullrune`).
+fn full_rune(b: &[u8]) -> bool {
+    match b {
+        [] => false,
+        [c, ..] if *c < 0x80 => true,
+        [c, rest @ ..] => !rest.is_empty() && (*c < 0xe0 || rest.len() > 1),
+    }
+}
+
+/// An index argument as Inferno reads it: a C int, compared unsigned.
+fn index_arg(n: i64) -> u64 {
+    n as i32 as i64 as u64
 }
 
 fn byte2char(c: &mut Call) -> Result<Flow, Trap> {
     let a = c.ptr();
-    let n = c.int();
-    if a.is_null() || n < 0 || n as usize >= array::len(a) {
+    let n = index_arg(c.int());
+    if a.is_null() || n >= array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
     }
     let b = &array::bytes(a)[n as usize..];
-    let (r, len, ok) = match decode_one(b) {
-        None => (crate::string::RUNE_ERROR, 0, 0),
-        Some((r, 1)) if r == crate::string::RUNE_ERROR && b[0] >= 0x80 => (r, 1, 0),
-        Some((r, len)) => (r, len, 1),
+    let (r, len, ok) = if b[0] < 0x80 {
+        (b[0] as u32, 1, 1)
+    } else if b.len() >= UTF_MAX || full_rune(b) {
+        match char_to_rune(b) {
+            (RUNE_ERROR, 1) => (RUNE_ERROR, 1, 0),
+            (r, w) => (r, w, 1),
+        }
+    } else {
+        (RUNE_ERROR, 0, 0)
     };
     if let Some(at) = c.ret() {
         at.set_w(r as i64);
@@ -1007,15 +1430,18 @@ fn byte2char(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 fn char2byte(c: &mut Call) -> Result<Flow, Trap> {
-    let ch = c.int();
+    let ch = c.int() as i32;
     let a = c.ptr();
-    let n = c.int();
-    if a.is_null() || n < 0 || n as usize >= array::len(a) {
+    let n = index_arg(c.int());
+    if a.is_null() || n >= array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
     }
-    let ch = if !(0..1 << 16).contains(&ch) { crate::string::RUNE_ERROR } else { ch as u32 };
-    let mut enc = Vec::new();
-    crate::string::encode_rune(&mut enc, ch);
+    let ch = if !(0..1 << 16).contains(&ch) { RUNE_ERROR } else { ch as u32 };
+    let enc: Vec<u8> = match ch {
+        0..=0x7f => vec![ch as u8],
+        0x80..=0x7ff => vec![0xc0 | (ch >> 6) as u8, 0x80 | (ch & 0x3f) as u8],
+        _ => vec![0xe0 | (ch >> 12) as u8, 0x80 | ((ch >> 6) & 0x3f) as u8, 0x80 | (ch & 0x3f) as u8],
+    };
     let room = array::len(a) - n as usize;
     let k = if enc.len() <= room {
         array::elems_mut(a)[n as usize..n as usize + enc.len()].copy_from_slice(&enc);
@@ -1027,21 +1453,62 @@ fn char2byte(c: &mut Call) -> Result<Flow, Trap> {
     Ok(Flow::Next)
 }
 
+/// `utfbytes`: how many of the first `n` bytes are whole characters (bad
+/// bytes count as characters; an incomplete one at the end does not).
 fn utfbytes(c: &mut Call) -> Result<Flow, Trap> {
     let a = c.ptr();
-    let n = c.int();
-    if a.is_null() || n < 0 || n as usize > array::len(a) {
+    let n = index_arg(c.int());
+    if a.is_null() || n > array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
     }
     let b = &array::bytes(a)[..n as usize];
     let mut i = 0;
     while i < b.len() {
-        match decode_one(&b[i..]) {
-            Some((_, len)) => i += len,
-            None => break,
+        let rest = &b[i..];
+        if rest[0] < 0x80 {
+            i += 1;
+        } else if rest.len() >= UTF_MAX || full_rune(rest) {
+            i += char_to_rune(rest).1;
+        } else {
+            break;
         }
     }
     c.ret_int(i as i64);
+    Ok(Flow::Next)
+}
+
+/// `stream(src, dst, bufsiz)`: copies until `src` ends or a write fails;
+/// the bytes copied. Waiting on a pipe keeps the count in `progress`.
+fn stream(c: &mut Call) -> Result<Flow, Trap> {
+    let src = fd_of(c.ptr()).unwrap_or(-1);
+    let dst = fd_of(c.ptr()).unwrap_or(-1);
+    let bufsiz = c.int();
+    let mut total = c.vm.sys.progress.remove(&c.pid).unwrap_or(0);
+    if bufsiz > 0 {
+        let chunk = (bufsiz as usize).min(1 << 20);
+        loop {
+            match read_fd(c, src, chunk, None) {
+                Ok(Got::Wait) => {
+                    c.vm.sys.progress.insert(c.pid, total);
+                    return Ok(Flow::Wait);
+                }
+                Ok(Got::Bytes(b)) if !b.is_empty() => match write_fd(c, dst, &b, true) {
+                    Ok(Wrote::Bytes(k)) if k == b.len() => total += k,
+                    Err(e) => {
+                        c.set_err(e);
+                        break;
+                    }
+                    _ => break,
+                },
+                Ok(Got::Bytes(_)) => break,
+                Err(e) => {
+                    c.set_err(e);
+                    break;
+                }
+            }
+        }
+    }
+    c.ret_int(total as i64);
     Ok(Flow::Next)
 }
 
@@ -1060,17 +1527,29 @@ fn no_namespace_pair(c: &mut Call) -> Result<Flow, Trap> {
     fail_pair(c, E_NOTSUP.to_string())
 }
 
+/// `dial`, `announce` and `listen` return `(int, Connection)`: -1 and a
+/// Connection of nils.
+fn no_network(c: &mut Call) -> Result<Flow, Trap> {
+    c.set_err(E_NOTSUP);
+    if let Some(at) = c.ret() {
+        at.set_w(-1);
+        for off in [8, 16, 24] {
+            super::field(at, off).put_p(&mut c.vm.heap, std::ptr::null_mut());
+        }
+    }
+    Ok(Flow::Next)
+}
 pub static MODULE: Module = Module { name: "$Sys", funcs: &FUNCS };
 
 static FUNCS: [Func; 43] = [
-    Func::new("announce", 0x0b7c4ac0, "p", no_namespace_pair),
+    Func::new("announce", 0x0b7c4ac0, "p", no_network),
     Func::new("aprint", 0x77442d46, "p*", aprint),
     Func::new("bind", 0x66326d91, "ppw", no_namespace),
     Func::new("byte2char", 0x3d6094f9, "pw", byte2char),
     Func::new("char2byte", 0x2ba5ab41, "wpw", char2byte),
     Func::new("chdir", 0xc6935858, "p", chdir),
     Func::new("create", 0x54db77d9, "pww", create),
-    Func::new("dial", 0x29e90174, "pp", no_namespace_pair),
+    Func::new("dial", 0x29e90174, "pp", no_network),
     Func::new("dirread", 0x72210d71, "p", dirread),
     Func::new("dup", 0x6584767b, "ww", dup),
     Func::new("export", 0x6fc6dc03, "ppw", no_namespace),
@@ -1083,7 +1562,7 @@ static FUNCS: [Func; 43] = [
     Func::new("fversion", 0xfe9c0a06, "pwp", no_namespace_pair),
     Func::new("fwstat", 0x50a6c7e0, "p(pppp(lww)wwwlww)", fwstat),
     Func::new("iounit", 0x5583b730, "p", iounit),
-    Func::new("listen", 0xb97416e0, "(ppp)", no_namespace_pair),
+    Func::new("listen", 0xb97416e0, "(ppp)", no_network),
     Func::new("millisec", 0x616977e8, "", millisec),
     Func::new("mount", 0x74c17b3a, "ppwpwp", no_namespace),
     Func::new("open", 0x8f477f99, "pw", open),
@@ -1099,7 +1578,7 @@ static FUNCS: [Func; 43] = [
     Func::new("sleep", 0xe67bf126, "w", sleep),
     Func::new("sprint", 0x4c0624b6, "p*", sprint),
     Func::new("stat", 0x319328dd, "p", stat),
-    Func::new("stream", 0xb9e8f9ea, "ppw", no_namespace),
+    Func::new("stream", 0xb9e8f9ea, "ppw", stream),
     Func::new("tokenize", 0x57338f20, "pp", tokenize),
     Func::new("unmount", 0x21e337e3, "pp", no_namespace),
     Func::new("utfbytes", 0x01d4a1f4, "pw", utfbytes),
