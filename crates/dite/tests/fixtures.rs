@@ -39,7 +39,7 @@ const PENDING: &[&str] = &[];
 fn check_mode(mode: &str) {
     let mut failures = Vec::new();
     for (name, args) in manifest() {
-        let scratch = std::env::temp_dir().join(format!("dite-fixture-{name}-{}", std::process::id()));
+        let scratch = std::env::temp_dir().join(format!("dite-fixture-{name}{mode}-{}", std::process::id()));
         std::fs::create_dir_all(&scratch).unwrap();
         let (stdout, stderr) = run(mode, &name, &args, &scratch);
         let _ = std::fs::remove_dir_all(&scratch);

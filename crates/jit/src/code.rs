@@ -20,16 +20,14 @@ impl CodeMemory {
     pub fn new(code: &[u8]) -> std::io::Result<CodeMemory> {
         let page = page_size();
         let len = code.len().max(1).next_multiple_of(page);
-        // SAFETY: a fresh anonymous private mapping; no existing memory is
-        // touched.
+        // SAFETY: a fresh anonymous private mapping; no existing memory is touched.
         let base = unsafe { libc::mmap(std::ptr::null_mut(), len, PROT_RW, map_flags(), -1, 0) };
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
         let base = base as *mut u8;
         write_protect(false);
-        // SAFETY: the mapping is `len >= code.len()` bytes, writable, and
-        // nothing else refers to it yet.
+        // SAFETY: the mapping is writable, `len >= code.len()` bytes, and not yet shared.
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), base, code.len()) };
         write_protect(true);
         // SAFETY: `base..base+len` is the mapping made above.

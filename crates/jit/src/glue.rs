@@ -5,8 +5,7 @@ use vm::native::{self, Ctx};
 
 /// Compiled code's call into the interpreter for one instruction.
 pub extern "C" fn exec_one(ctx: *mut Ctx, pc: u64) -> u32 {
-    // SAFETY: compiled code passes the `ctx` it was entered with, which the
-    // dispatcher lent exclusively for the call.
+    // SAFETY: compiled code passes the `ctx` it was entered with, lent to it exclusively.
     native::exec_one(unsafe { &mut *ctx }, pc)
 }
 
@@ -19,7 +18,6 @@ pub type Entry = unsafe extern "C" fn(ctx: *mut Ctx, resume: u32) -> u32;
 /// `f` must be a function this crate compiled, whose code is still mapped,
 /// and `resume` an index into its body.
 pub unsafe fn enter(f: Entry, ctx: &mut Ctx, resume: u32) -> u32 {
-    // SAFETY: by the contract above; the function follows the platform's C
-    // calling convention, which Cranelift was asked for.
+    // SAFETY: by the contract above; Cranelift compiled `f` for the platform's C ABI.
     unsafe { f(ctx, resume) }
 }

@@ -95,15 +95,15 @@ impl Backend for Jit {
         let entries = funcs
             .iter()
             .map(|&(_, off)| {
-                // SAFETY: `off` is the start of a function compiled with the
-                // `Entry` signature, in the mapping `mem` that `Compiled` owns.
+                // SAFETY: `off` starts a function of signature `Entry` in `mem`, owned by `Compiled`.
                 unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(off)) }
             })
             .collect();
         if verbose {
             let us = start.elapsed().as_micros();
             eprintln!(
-                "dite: jit: {}: compiled {compiled} functions, {insts} instructions, {} bytes in {us} µs ({:.2} µs per instruction)",
+                "dite: jit: {}: compiled {compiled} functions, {insts} instructions, {} bytes \
+                 in {us} µs ({:.2} µs per instruction)",
                 m.name,
                 text.len(),
                 us as f64 / insts.max(1) as f64
@@ -135,8 +135,7 @@ impl Code for Compiled {
 
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32 {
         let (f, idx) = self.resume[pc];
-        // SAFETY: entries are functions of this module's mapping, alive as
-        // long as `self`; `idx` indexes the body of function `f`.
+        // SAFETY: entries live in `self`'s mapping; `idx` indexes function `f`'s body.
         unsafe { glue::enter(self.entries[f as usize], ctx, idx) }
     }
 }

@@ -68,8 +68,7 @@ pub fn elems_mut<'a>(p: Ptr) -> &'a mut [u8] {
         return &mut [];
     }
     let n = len(p) * elem_type(p).size;
-    // SAFETY: the element storage holds len*size bytes; the VM runs one
-    // instruction at a time, so nothing else holds this slice.
+    // SAFETY: the storage holds len*size bytes; one instruction at a time holds the slice.
     unsafe { std::slice::from_raw_parts_mut(field(p, DATA).raw_p(), n) }
 }
 

@@ -73,9 +73,10 @@ impl Cpu {
     /// ([`Cpu::imm_cell`]).
     #[inline(always)]
     fn addr(&self, o: &Opnd) -> Result<Addr, Trap> {
-        // SAFETY: the loader checked frame offsets against the frame
-        // extent, which every call checks against the frame it gets, and
-        // module-data offsets against the data size.
+        // The loader checked frame offsets against the frame extent, which
+        // every call checks against the frame it gets, and module-data
+        // offsets against the data size.
+        // SAFETY: so every address below lies inside its frame or data.
         unsafe {
             if o.mode == Mode::Fp {
                 Ok(Addr::new(self.fp.add(o.v as usize)))
@@ -95,32 +96,23 @@ impl Cpu {
         unsafe { Addr::new(self.module().imms[o.base as usize].as_ptr() as *mut u8) }
     }
 
+    /// Indirect operands: through a pointer in the frame or module data.
     #[inline(never)]
     fn addr_other(&self, o: &Opnd) -> Result<Addr, Trap> {
-        // SAFETY: the loader checked module-data offsets against the data
-        // size; immediates live in the module's pool; indirect bases are
+        let base = match o.mode {
+            Mode::IndFp => self.fp,
+            Mode::IndMp => self.mp,
+            _ => return Err(exc(EX_PC)),
+        };
+        // The loader checked the pointer slot's offset; the pointer is
         // checked for nil here.
+        // SAFETY: so the slot lies inside the frame or data, and `b` is an object.
         unsafe {
-            Ok(match o.mode {
-                Mode::Fp => Addr::new(self.fp.add(o.v as usize)),
-                Mode::Mp => Addr::new(self.mp.add(o.v as usize)),
-                Mode::Imm => Addr::new(self.module().imms[o.base as usize].as_ptr() as *mut u8),
-                Mode::IndFp => {
-                    let b = load_ptr(self.fp.add(o.base as usize));
-                    if b.is_null() {
-                        return Err(exc(EX_NILREF));
-                    }
-                    Addr::new(b.add(o.v as usize))
-                }
-                Mode::IndMp => {
-                    let b = load_ptr(self.mp.add(o.base as usize));
-                    if b.is_null() {
-                        return Err(exc(EX_NILREF));
-                    }
-                    Addr::new(b.add(o.v as usize))
-                }
-                Mode::None => return Err(exc(EX_PC)),
-            })
+            let b = load_ptr(base.add(o.base as usize));
+            if b.is_null() {
+                return Err(exc(EX_NILREF));
+            }
+            Ok(Addr::new(b.add(o.v as usize)))
         }
     }
 

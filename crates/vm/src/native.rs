@@ -145,8 +145,9 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
 /// interpreter, for compiled code. Returns [`EXIT_NONE`] when execution
 /// goes on at `pc + 1` in the same frame, [`EXIT_REGS`] otherwise.
 pub fn exec_one(ctx: &mut Ctx, pc: u64) -> u32 {
-    // SAFETY: the dispatcher set these from the `&mut` it holds and does not
-    // use them while compiled code runs; compiled code passes its `ctx`.
+    // The dispatcher set these from the `&mut`s it holds and leaves them
+    // alone while compiled code runs, which passes back its own `ctx`.
+    // SAFETY: so these are the only live references to the VM and thread.
     let (vm, p) = unsafe { (&mut *ctx.vm, &mut *ctx.prog) };
     p.regs.pc = pc as usize;
     p.regs.fp = ctx.fp;

@@ -34,8 +34,7 @@ pub enum Flow {
 /// Field `off` of a record at `base` whose type the built-in function
 /// knows (a result tuple, an ADT argument, an array element).
 pub fn field(base: Addr, off: usize) -> Addr {
-    // SAFETY: callers pass offsets inside the record's type, whose storage
-    // `base` addresses.
+    // SAFETY: callers pass offsets inside the record's type, whose storage `base` addresses.
     unsafe { base.offset(off) }
 }
 
