@@ -157,11 +157,6 @@ pub fn exec_one(ctx: &mut Ctx, pc: u64) -> u32 {
         Status::Yield => {
             if p.regs.pc == pc as usize + 1 && p.regs.fp == ctx.fp && p.regs.ml == ml {
                 EXIT_NONE
-            } else if p.regs.pc == pc as usize && p.regs.fp == ctx.fp {
-                // The instruction must be tried again later (a built-in
-                // waiting for a pipe): let other threads run.
-                ctx.pc = pc;
-                EXIT_YIELD
             } else {
                 EXIT_REGS
             }

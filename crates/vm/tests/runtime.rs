@@ -6,44 +6,7 @@ mod common;
 use common::run_asm;
 use vm::Outcome;
 
-/// Recursion `depth` deep: rec(n) = n == 0 ? 0 : rec(n-1) + 1, printed.
-fn recursion(depth: u32) -> String {
-    format!(
-        "\tflags\thasldt\n\tstack\t1024\n\
-         \tload\t0(mp),$0,8(mp)\n\
-         \tframe\t$2,80(fp)\n\
-         \tmovw\t${depth},64(80(fp))\n\
-         \tlea\t88(fp),32(80(fp))\n\
-         \tcall\t80(fp),$11\n\
-         \tframe\t$3,80(fp)\n\
-         \tmovp\t16(mp),64(80(fp))\n\
-         \tmovw\t88(fp),72(80(fp))\n\
-         \tlea\t96(fp),32(80(fp))\n\
-         \tmcall\t80(fp),$0,8(mp)\n\
-         \tret\n\
-         \tbnew\t64(fp),$0,$14\n\
-         \tmovw\t$0,0(32(fp))\n\
-         \tret\n\
-         \tframe\t$2,80(fp)\n\
-         \tsubw\t$1,64(fp),64(80(fp))\n\
-         \tlea\t72(fp),32(80(fp))\n\
-         \tcall\t80(fp),$11\n\
-         \taddw\t$1,72(fp),0(32(fp))\n\
-         \tret\n\
-         \tentry\t0, 1\n\
-         \tdesc\t$0,24,\"e0\"\n\
-         \tdesc\t$1,104,\"00c0\"\n\
-         \tdesc\t$2,88,\"\"\n\
-         \tdesc\t$3,80,\"0080\"\n\
-         \tvar\t@mp,24\n\
-         \tstring\t@mp+0,\"$Sys\"\n\
-         \tstring\t@mp+16,\"%d\\n\"\n\
-         \tmodule\tRec\n\
-         \tlink\t1,0,0x4244b354,\"init\"\n\
-         \tldt\t1\n\
-         \text\t0xac849033,\"print\"\n"
-    )
-}
+include!("programs.rs");
 
 #[test]
 fn recursion_a_million_deep_runs_on_the_dis_stack() {
@@ -58,30 +21,6 @@ fn shallow_recursion_prints_its_depth() {
     assert_eq!(out, "3\n");
 }
 
-/// Builds and drops `n` two-node cycles, which reference counting alone
-/// never frees.
-fn cycles(n: u32) -> String {
-    format!(
-        "\tstack\t1024\n\
-         \tmovw\t$0,96(fp)\n\
-         \tbgew\t96(fp),${n},$8\n\
-         \tnew\t$2,80(fp)\n\
-         \tnew\t$2,88(fp)\n\
-         \tmovp\t88(fp),0(80(fp))\n\
-         \tmovp\t80(fp),0(88(fp))\n\
-         \taddw\t$1,96(fp)\n\
-         \tjmp\t$1\n\
-         \tret\n\
-         \tentry\t0, 1\n\
-         \tdesc\t$0,0,\"\"\n\
-         \tdesc\t$1,104,\"00f0\"\n\
-         \tdesc\t$2,8,\"80\"\n\
-         \tvar\t@mp,0\n\
-         \tmodule\tCycles\n\
-         \tlink\t1,0,0x4244b354,\"init\"\n"
-    )
-}
-
 #[test]
 fn ten_million_cycles_run_in_bounded_memory() {
     let (_, outcome, vm) = run_asm(&cycles(10_000_000), &[]);
@@ -94,26 +33,7 @@ fn ten_million_cycles_run_in_bounded_memory() {
 
 #[test]
 fn threads_blocked_forever_are_reclaimed_when_the_program_ends() {
-    let src = "\tstack\t1024\n\
-         \tnewcw\t80(fp)\n\
-         \tframe\t$2,88(fp)\n\
-         \tmovp\t80(fp),64(88(fp))\n\
-         \tspawn\t88(fp),$9\n\
-         \tframe\t$2,88(fp)\n\
-         \tmovp\t80(fp),64(88(fp))\n\
-         \tspawn\t88(fp),$9\n\
-         \tnewa\t$1000,$3,80(fp)\n\
-         \tret\n\
-         \trecv\t64(fp),72(fp)\n\
-         \tret\n\
-         \tentry\t0, 1\n\
-         \tdesc\t$0,0,\"\"\n\
-         \tdesc\t$1,96,\"00e0\"\n\
-         \tdesc\t$2,80,\"0080\"\n\
-         \tdesc\t$3,8,\"\"\n\
-         \tvar\t@mp,0\n\
-         \tmodule\tBlocked\n\
-         \tlink\t1,0,0x4244b354,\"init\"\n";
+    let src = BLOCKED;
     let (_, outcome, vm) = run_asm(src, &[]);
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(vm.heap.stats().objects, 0, "{:?}", vm.heap.stats());
@@ -121,16 +41,7 @@ fn threads_blocked_forever_are_reclaimed_when_the_program_ends() {
 
 #[test]
 fn a_main_thread_blocked_forever_is_a_deadlock() {
-    let src = "\tstack\t1024\n\
-         \tnewcw\t80(fp)\n\
-         \trecv\t80(fp),88(fp)\n\
-         \tret\n\
-         \tentry\t0, 1\n\
-         \tdesc\t$0,0,\"\"\n\
-         \tdesc\t$1,96,\"00e0\"\n\
-         \tvar\t@mp,0\n\
-         \tmodule\tStuck\n\
-         \tlink\t1,0,0x4244b354,\"init\"\n";
+    let src = STUCK;
     let (_, outcome, vm) = run_asm(src, &[]);
     assert_eq!(outcome, Outcome::Deadlock);
     assert_eq!(vm.heap.stats().objects, 0, "{:?}", vm.heap.stats());
@@ -140,24 +51,7 @@ fn a_main_thread_blocked_forever_is_a_deadlock() {
 fn a_spinning_thread_does_not_starve_others() {
     // The spinner loops until main sets a flag; main must get the processor
     // back while the spinner spins, or the program never ends.
-    let src = "\tstack\t1024\n\
-         \tframe\t$2,88(fp)\n\
-         \tspawn\t88(fp),$8\n\
-         \tmovw\t$0,96(fp)\n\
-         \tbgew\t96(fp),$100000,$6\n\
-         \taddw\t$1,96(fp)\n\
-         \tjmp\t$3\n\
-         \tmovw\t$1,0(mp)\n\
-         \tret\n\
-         \tbeqw\t0(mp),$0,$8\n\
-         \tret\n\
-         \tentry\t0, 1\n\
-         \tdesc\t$0,8,\"\"\n\
-         \tdesc\t$1,104,\"00c0\"\n\
-         \tdesc\t$2,64,\"\"\n\
-         \tvar\t@mp,8\n\
-         \tmodule\tSpin\n\
-         \tlink\t1,0,0x4244b354,\"init\"\n";
+    let src = SPIN;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let (_, outcome, _) = run_asm(src, &[]);

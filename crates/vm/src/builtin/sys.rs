@@ -60,11 +60,14 @@ pub enum Host {
 /// `pipeqsize`); also its `iounit`.
 pub const PIPE_LIMIT: usize = 32 * 1024;
 
-/// A pipe: bytes written to one end are read from the other.
+/// A pipe: what is written to one end is read from the other. As in
+/// Inferno, each write is a block and a read returns from one block only
+/// (the rest of it stays for the next read); an empty write makes a read
+/// return 0.
 #[derive(Default)]
 pub struct Pipe {
-    /// Bytes waiting to be read at each end.
-    queued: [VecDeque<u8>; 2],
+    /// Blocks waiting to be read at each end.
+    queued: [VecDeque<Vec<u8>>; 2],
     /// Descriptors open on each end.
     open: [usize; 2],
     /// Threads waiting for the pipe to change.
@@ -72,6 +75,11 @@ pub struct Pipe {
 }
 
 impl Pipe {
+    /// Bytes waiting at `end`.
+    fn bytes(&self, end: usize) -> usize {
+        self.queued[end].iter().map(|b| b.len()).sum()
+    }
+
     /// Records `pid` as waiting for a change.
     fn park(&mut self, pid: i32) {
         if !self.waiters.contains(&pid) {
@@ -140,15 +148,20 @@ pub struct SysState {
     fds: HashMap<i64, Entry>,
     /// `Sys->FD` objects still alive for numbers that were closed under
     /// them (by `dup` onto the number, or `pctl(NEWFD)`): their deaths
-    /// must not release the number's next occupant.
+    /// must not release the number's next occupant. (Inferno's FD objects
+    /// remember their descriptor table instead.)
     orphans: HashMap<i64, usize>,
     /// The current directory (absolute, cleaned): VM-wide, see the module
     /// comment.
     cwd: String,
     /// Threads a pipe change has woken; the scheduler makes them ready.
     pub woken: Vec<i32>,
-    /// Per-thread progress of a call that waits part way (`readn`, `stream`).
+    /// Per-thread progress of a call that waits part way (`readn`,
+    /// `stream`, a write waiting for a full pipe to drain).
     progress: HashMap<i32, usize>,
+    /// The size of the descriptor table, which grows as Inferno's does,
+    /// `DELTAFD` at a time: `dup` to a number beyond the next step fails.
+    nfd: i64,
     /// `Math->FPcontrol` and `FPstatus` words.
     pub fp_control: i64,
     pub fp_status: i64,
@@ -167,6 +180,7 @@ impl Default for SysState {
             cwd: clean(&cwd),
             woken: Vec::new(),
             progress: HashMap::new(),
+            nfd: DELTAFD,
             fp_control: super::math::FP_CONTROL,
             fp_status: 0,
         }
@@ -232,15 +246,40 @@ impl SysState {
 
     /// Adds an entry at the lowest free number.
     pub fn add(&mut self, host: Host) -> i64 {
-        let fd = (0..).find(|n| !self.fds.contains_key(n)).expect("a free descriptor");
+        // Numbers with orphans stay unused until those objects die, so
+        // every death is charged to the right number.
+        let fd = (0..)
+            .find(|n| !self.fds.contains_key(n) && !self.orphans.contains_key(n))
+            .expect("a free descriptor");
+        while fd >= self.nfd {
+            self.nfd += DELTAFD;
+        }
         self.fds.insert(fd, Entry { host, refs: 0, held: false });
         fd
+    }
+
+    /// Whether number `fd` can be used by `dup`, growing the table a step
+    /// if need be.
+    fn grow(&mut self, fd: i64) -> bool {
+        if fd < self.nfd {
+            return true;
+        }
+        let n = (self.nfd + DELTAFD).min(MAXNFD);
+        if fd >= n {
+            return false;
+        }
+        self.nfd = n;
+        true
     }
 
     pub fn host(&mut self, fd: i64) -> Option<&mut Host> {
         self.fds.get_mut(&fd).map(|e| &mut e.host)
     }
 }
+
+/// The descriptor table's growth step and limit (Inferno's).
+const DELTAFD: i64 = 20;
+const MAXNFD: i64 = 4000;
 
 /// Cleans an absolute path lexically as Inferno's `cleanname` does:
 /// no empty, `.` or `..` elements (`..` at the root stays at the root).
@@ -296,17 +335,32 @@ fn write_fd(c: &mut Call, fd: i64, b: &[u8], force: bool) -> Result<Wrote, Strin
         }
         Some(Host::File { file, .. }) => file.write(b).map(Wrote::Bytes).map_err(|e| os_error(&e)),
         Some(Host::Pipe { pipe, end }) => {
+            // As Inferno's queues: the block goes in, then the writer
+            // waits while the pipe is over its limit. Coming back from
+            // that wait, the count is in `progress`.
             let mut p = pipe.borrow_mut();
             let other = 1 - *end;
+            let full = |p: &Pipe| !force && p.open[other] > 0 && p.bytes(other) >= PIPE_LIMIT;
+            if !force {
+                if let Some(n) = vm.sys.progress.remove(&c.pid) {
+                    if full(&p) {
+                        vm.sys.progress.insert(c.pid, n);
+                        p.park(c.pid);
+                        return Ok(Wrote::Wait);
+                    }
+                    return Ok(Wrote::Bytes(n));
+                }
+            }
             if p.open[other] == 0 {
                 return Err(E_PIPE.into());
             }
-            if !force && !b.is_empty() && p.queued[other].len() >= PIPE_LIMIT {
+            p.queued[other].push_back(b.to_vec());
+            vm.sys.woken.append(&mut p.waiters);
+            if full(&p) {
+                vm.sys.progress.insert(c.pid, b.len());
                 p.park(c.pid);
                 return Ok(Wrote::Wait);
             }
-            p.queued[other].extend(b);
-            vm.sys.woken.append(&mut p.waiters);
             Ok(Wrote::Bytes(b.len()))
         }
         Some(Host::Dir { .. }) => Err(E_ISDIR.into()),
@@ -411,16 +465,18 @@ fn sleep(c: &mut Call) -> Result<Flow, Trap> {
     Ok(if ms > 0 { Flow::Sleep(ms as u64) } else { Flow::Next })
 }
 
-/// Keeps at most `ERRMAX - 1` bytes of an error string, whole characters.
+/// An error string cut to fit `ERRMAX` bytes as Inferno's `kstrcpy`
+/// cuts it: what fits before the last character that would, then "...".
 fn errmax(s: String) -> String {
     if s.len() < ERRMAX {
         return s;
     }
-    let mut k = ERRMAX - 1;
-    while !s.is_char_boundary(k) {
+    let b = s.as_bytes();
+    let mut k = ERRMAX - 5;
+    while k > 0 && b[k] & 0xc0 == 0x80 {
         k -= 1;
     }
-    s[..k].to_string()
+    format!("{}...", String::from_utf8_lossy(&b[..k]))
 }
 
 fn werrstr(c: &mut Call) -> Result<Flow, Trap> {
@@ -475,6 +531,7 @@ fn path_error(sys: &SysState, aname: &str, e: &std::io::Error) -> String {
     }
     let b = aname.as_bytes();
     let mut i = 0;
+    let mut first = true;
     loop {
         while i < b.len() && b[i] == b'/' {
             i += 1;
@@ -486,11 +543,17 @@ fn path_error(sys: &SysState, aname: &str, e: &std::io::Error) -> String {
         while j < b.len() && b[j] != b'/' {
             j += 1;
         }
-        let more = b[j..].iter().any(|&c| c != b'/');
+        let more = j < b.len();
         match std::fs::metadata(sys.host_path(&aname[..j])) {
+            // A walk that fails at its first element reports the file
+            // server's error; one that fails later, how far it got.
+            Err(_) if first => return name_error(aname, j, E_NONEXIST),
             Err(_) => return name_error(aname, j, "does not exist"),
-            Ok(m) if more && !m.is_dir() => return name_error(aname, j, "not a directory"),
+            Ok(m) if more && !m.is_dir() => return name_error(aname, j, E_NOTDIR),
             Ok(_) => {}
+        }
+        if &aname[i..j] != "." {
+            first = false;
         }
         i = j;
     }
@@ -686,10 +749,17 @@ fn open_host(sys: &SysState, aname: &str, mode: i64, create: Option<i64>) -> Res
     let md = std::fs::metadata(&path);
     let rclose = mode & ORCLOSE != 0;
     let is_dir = md.as_ref().is_ok_and(|m| m.is_dir());
+    if md.is_ok() && !is_dir && aname.ends_with('/') {
+        return Err(name_error(aname, aname.trim_end_matches('/').len(), E_NOTDIR));
+    }
     if let Some(perm) = create {
+        if md.is_ok() && mode & OEXCL != 0 {
+            return Err(E_EXIST.into());
+        }
         if perm & DMDIR != 0 {
             if md.is_ok() {
-                return Err(E_EXIST.into());
+                // Inferno opens it with OTRUNC, which a directory refuses.
+                return Err(E_PERM.into());
             }
             if mode & 3 != 0 {
                 return Err(E_ISDIR.into());
@@ -699,7 +769,7 @@ fn open_host(sys: &SysState, aname: &str, mode: i64, create: Option<i64>) -> Res
             return Ok(Host::Dir { path, entries: None, next: 0, remove_on_close: rclose });
         }
         if is_dir {
-            return Err(if mode & OEXCL != 0 { E_EXIST } else { E_ISDIR }.into());
+            return Err(E_PERM.into());
         }
     } else if is_dir {
         if mode & 3 == OWRITE || mode & 3 == ORDWR || mode & OTRUNC != 0 {
@@ -734,8 +804,14 @@ fn open_call(c: &mut Call, create: bool) -> Result<Flow, Trap> {
     let path = c.string();
     let mode = c.int();
     let perm = if create { Some(c.int()) } else { None };
+    let existed = std::fs::symlink_metadata(c.vm.sys.host_path(&path)).is_ok();
     match open_host(&c.vm.sys, &path, mode, perm) {
         Ok(h) => {
+            if create && !existed {
+                // Inferno's create looks for the file first and leaves
+                // that walk's error behind when it makes a new one.
+                c.set_err(E_NONEXIST);
+            }
             let fd = c.vm.sys.add(h);
             let p = new_fd(c, fd);
             c.ret_ptr(p);
@@ -777,7 +853,10 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
         Host::File { file, .. } => match at {
             Some(off) => {
                 use std::os::unix::fs::FileExt;
-                file.read_at(&mut buf, off).map_err(|e| os_error(&e))?
+                let k = file.read_at(&mut buf, off).map_err(|e| os_error(&e))?;
+                // InferNode's pread moves the descriptor's offset on too.
+                let _ = file.seek(SeekFrom::Current(k as i64));
+                k
             }
             None => file.read(&mut buf).map_err(|e| os_error(&e))?,
         },
@@ -802,21 +881,20 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
         }
         Host::Pipe { pipe, end } => {
             let mut p = pipe.borrow_mut();
-            if p.queued[*end].is_empty() {
-                if p.open[1 - *end] == 0 || n == 0 {
+            let Some(mut block) = p.queued[*end].pop_front() else {
+                if p.open[1 - *end] == 0 {
                     return Ok(Got::Bytes(Vec::new()));
                 }
                 p.park(c.pid);
                 return Ok(Got::Wait);
-            }
-            let q = &mut p.queued[*end];
-            let k = n.min(q.len());
-            for (d, b) in buf.iter_mut().zip(q.drain(..k)) {
-                *d = b;
+            };
+            if block.len() > n {
+                let rest = block.split_off(n);
+                p.queued[*end].push_front(rest);
             }
             // Writers waiting for room may go on.
             vm.sys.woken.append(&mut p.waiters);
-            k
+            return Ok(Got::Bytes(block));
         }
     };
     buf.truncate(k);
@@ -1024,7 +1102,7 @@ fn fstat(c: &mut Call) -> Result<Flow, Trap> {
         }
         Some(Host::Stdin | Host::Stdout | Host::Stderr) => Ok(HostDir::device("cons", 0o666, 0, 'c')),
         Some(Host::Pipe { pipe, end }) => {
-            let queued = pipe.borrow().queued[*end].len() as i64;
+            let queued = pipe.borrow().bytes(*end) as i64;
             let name = if *end == 0 { "data" } else { "data1" };
             Ok(HostDir::device(name, 0o660, queued, '|'))
         }
@@ -1211,7 +1289,7 @@ fn dup(c: &mut Call) -> Result<Flow, Trap> {
     let new = c.int();
     let sys = &mut c.vm.sys;
     let Some(h) = sys.fds.get(&old).map(|e| e.host.share()) else { return fail(c, E_BADFD) };
-    if new < -1 {
+    if new < -1 || (new >= 0 && !sys.grow(new)) {
         return fail(c, E_BADFD);
     }
     if new == old {

@@ -30,6 +30,15 @@ pub const PRELUDE: &str = "\tflags\thasldt\n\tstack\t1024\n";
 /// Assembles `src`, writes it to a temporary `.dis`, runs it with `args`
 /// and returns what it printed and how it ended.
 pub fn run_asm(src: &str, args: &[&str]) -> (String, Outcome, Vm) {
+    run_asm_with(src, args, None)
+}
+
+/// As [`run_asm`], with modules compiled by `backend` (the JIT's tests).
+pub fn run_asm_with(
+    src: &str,
+    args: &[&str],
+    backend: Option<Box<dyn vm::native::Backend>>,
+) -> (String, Outcome, Vm) {
     let module = dis::asm::assemble(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
     dis::validate::validate(&module, dis::WordSize::W8, None).unwrap_or_else(|e| panic!("{e}\n{src}"));
     let bytes = dis::write::encode(&module).unwrap();
@@ -39,6 +48,9 @@ pub fn run_asm(src: &str, args: &[&str]) -> (String, Outcome, Vm) {
     std::fs::write(&path, bytes).unwrap();
     let out = Capture::default();
     let mut vm = Vm::with_output(Config::default(), Box::new(out.clone()));
+    if let Some(b) = backend {
+        vm.set_backend(b);
+    }
     let path = path.to_string_lossy().into_owned();
     let mut argv = vec![path.clone()];
     argv.extend(args.iter().map(|s| s.to_string()));
