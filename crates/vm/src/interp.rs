@@ -84,6 +84,13 @@ impl Cpu {
                 Ok(Addr::new(&o.v as *const i64 as *mut u8))
             } else if o.mode == Mode::Mp {
                 Ok(Addr::new(self.mp.add(o.v as usize)))
+            } else if o.mode == Mode::IndFp {
+                // Arguments and results pass through frame pointers.
+                let b = load_ptr(self.fp.add(o.base as usize));
+                if b.is_null() {
+                    return Err(exc(EX_NILREF));
+                }
+                Ok(Addr::new(b.add(o.v as usize)))
             } else {
                 self.addr_other(o)
             }
