@@ -20,8 +20,9 @@ const HDR: usize = std::mem::size_of::<StrHdr>();
 
 pub static STRING: Type = Type { size: HDR, ptrs: &[], kind: Kind::String };
 
-/// The replacement for bytes that are not UTF-8 and runes that are not characters.
-pub const RUNE_ERROR: u32 = 0xFFFD;
+/// Inferno's error rune (`Runeerror`, not U+FFFD): what bytes that are not
+/// UTF-8 and runes that are not characters become.
+pub const RUNE_ERROR: u32 = 0x80;
 /// The largest rune Inferno keeps.
 pub const RUNE_MAX: u32 = 0x10FFFF;
 
@@ -113,8 +114,8 @@ pub fn from_str(heap: &mut Heap, s: &str) -> Ptr {
 /// sequence becomes one `RUNE_ERROR`.
 pub fn from_utf8(heap: &mut Heap, b: &[u8]) -> Ptr {
     match std::str::from_utf8(b) {
-        Ok(s) => from_str(heap, s),
-        Err(_) => {
+        Ok(s) if !b.iter().any(|&c| c >= 0xf0) => from_str(heap, s),
+        _ => {
             let runes = decode_utf8(b);
             from_runes(heap, &runes)
         }
@@ -127,42 +128,53 @@ pub fn decode_utf8(b: &[u8]) -> Vec<u32> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let (r, n) = decode_one(&b[i..]);
+        let (r, n) = char_to_rune(&b[i..]);
         out.push(r);
         i += n;
     }
     out
 }
 
-fn decode_one(b: &[u8]) -> (u32, usize) {
-    let c = b[0] as u32;
-    let cont = |k: usize| b.get(k).map(|&x| x as u32).filter(|x| x & 0xC0 == 0x80);
+/// Inferno's UTF-8, which stops at three bytes (sys.m's `UTFmax`), and its
+/// error rune (`UTFerror`, not U+FFFD).
+pub const UTF_MAX: usize = 3;
+
+/// Decodes the character at the start of `b` as Inferno's `chartorune`:
+/// the rune and its length, `(RUNE_ERROR, 1)` for a bad sequence. Bytes
+/// past the end read as 0 (callers check [`full_rune`] first).
+pub fn char_to_rune(b: &[u8]) -> (u32, usize) {
+    const BAD: (u32, usize) = (RUNE_ERROR, 1);
+    let at = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
+    let c = at(0);
     if c < 0x80 {
         return (c, 1);
     }
-    if (0xC0..0xE0).contains(&c) {
-        if let Some(c1) = cont(1) {
-            let r = ((c & 0x1F) << 6) | (c1 & 0x3F);
-            if r >= 0x80 {
-                return (r, 2);
-            }
-        }
-    } else if (0xE0..0xF0).contains(&c) {
-        if let (Some(c1), Some(c2)) = (cont(1), cont(2)) {
-            let r = ((c & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (c2 & 0x3F);
-            if r >= 0x800 {
-                return (r, 3);
-            }
-        }
-    } else if (0xF0..0xF8).contains(&c) {
-        if let (Some(c1), Some(c2), Some(c3)) = (cont(1), cont(2), cont(3)) {
-            let r = ((c & 0x07) << 18) | ((c1 & 0x3F) << 12) | ((c2 & 0x3F) << 6) | (c3 & 0x3F);
-            if (0x10000..=RUNE_MAX).contains(&r) {
-                return (r, 4);
-            }
-        }
+    let c1 = at(1) ^ 0x80;
+    if c1 & 0xc0 != 0 {
+        return BAD;
     }
-    (RUNE_ERROR, 1)
+    if c < 0xe0 {
+        let r = ((c << 6) | c1) & 0x7ff;
+        return if c < 0xc0 || r <= 0x7f { BAD } else { (r, 2) };
+    }
+    let c2 = at(2) ^ 0x80;
+    if c2 & 0xc0 != 0 {
+        return BAD;
+    }
+    if c < 0xf0 {
+        let r = ((((c << 6) | c1) << 6) | c2) & 0xffff;
+        return if r <= 0x7ff { BAD } else { (r, 3) };
+    }
+    BAD
+}
+
+/// Whether `b` holds a whole character (Inferno's `fullrune`).
+pub fn full_rune(b: &[u8]) -> bool {
+    match b {
+        [] => false,
+        [c, ..] if *c < 0x80 => true,
+        [c, rest @ ..] => !rest.is_empty() && (*c < 0xe0 || rest.len() > 1),
+    }
 }
 
 /// Appends the UTF-8 encoding of rune `r` (invalid runes as `RUNE_ERROR`).

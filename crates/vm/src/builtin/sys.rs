@@ -27,6 +27,7 @@ use super::fmt::{self, Args};
 use super::{Call, Flow, Func, Module};
 use crate::heap::{Heap, Ptr};
 use crate::mem::obj;
+use crate::string::{char_to_rune, full_rune, RUNE_ERROR, UTF_MAX};
 use crate::types::{Kind, Type};
 use crate::{array, Trap};
 
@@ -1432,49 +1433,6 @@ fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
         None => c.vm.heap.dec(l),
     }
     Ok(Flow::Next)
-}
-
-/// Inferno's UTF-8, which stops at three bytes (sys.m's `UTFmax`), and its
-/// error rune (`UTFerror`, not U+FFFD).
-const UTF_MAX: usize = 3;
-const RUNE_ERROR: u32 = 0x80;
-
-/// Decodes the character at the start of `b` as Inferno's `chartorune`:
-/// the rune and its length, `(RUNE_ERROR, 1)` for a bad sequence. Bytes
-/// past the end read as 0 (callers check [`full_rune`] first).
-fn char_to_rune(b: &[u8]) -> (u32, usize) {
-    const BAD: (u32, usize) = (RUNE_ERROR, 1);
-    let at = |i: usize| b.get(i).copied().unwrap_or(0) as u32;
-    let c = at(0);
-    if c < 0x80 {
-        return (c, 1);
-    }
-    let c1 = at(1) ^ 0x80;
-    if c1 & 0xc0 != 0 {
-        return BAD;
-    }
-    if c < 0xe0 {
-        let r = ((c << 6) | c1) & 0x7ff;
-        return if c < 0xc0 || r <= 0x7f { BAD } else { (r, 2) };
-    }
-    let c2 = at(2) ^ 0x80;
-    if c2 & 0xc0 != 0 {
-        return BAD;
-    }
-    if c < 0xf0 {
-        let r = ((((c << 6) | c1) << 6) | c2) & 0xffff;
-        return if r <= 0x7ff { BAD } else { (r, 3) };
-    }
-    BAD
-}
-
-/// Whether `b` holds a whole character (Inferno's `fullrune`).
-fn full_rune(b: &[u8]) -> bool {
-    match b {
-        [] => false,
-        [c, ..] if *c < 0x80 => true,
-        [c, rest @ ..] => !rest.is_empty() && (*c < 0xe0 || rest.len() > 1),
-    }
 }
 
 /// An index argument as Inferno reads it: a C int, compared unsigned.
