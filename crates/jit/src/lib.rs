@@ -34,6 +34,10 @@ impl Jit {
     pub fn host() -> Result<Jit, String> {
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+        // Cranelift's IR verifier is a check on our translator: on in debug
+        // builds (every test), off in release, where it costs compile time.
+        let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+        flags.set("enable_verifier", verify).map_err(|e| e.to_string())?;
         let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
         let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())?;
         Ok(Jit { isa })
