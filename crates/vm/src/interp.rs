@@ -367,12 +367,12 @@ fn int_pow(mut x: i64, n: i64) -> i64 {
         x = x.wrapping_mul(x);
     }
     if inv {
-        // 1/r in integers: 1 for r == 1, -1 for r == -1, else 0 (and a
-        // zero divide for r == 0).
-        if r == 0 {
-            return 0;
+        // 1/r in integers: 1 for r == 1, -1 for r == -1, else 0, and 0
+        // for r == 0 too (0 ** -1 is 0 in Inferno, not a zero divide).
+        match r {
+            1 | -1 => r,
+            _ => 0,
         }
-        1 / r
     } else {
         r
     }
@@ -410,7 +410,7 @@ fn scale(v: i64, p: i64) -> i64 {
     if p >= 0 {
         v.wrapping_shl(sh(p))
     } else {
-        v >> sh(-p)
+        v >> sh(p.wrapping_neg())
     }
 }
 
@@ -569,47 +569,25 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Jmp => cpu.pc = i.dst.imm() as usize,
         O::Expw => {
             let (n, x) = (s!().w(), m!().w());
-            if n < 0 && x == 0 {
-                return Err(exc(EX_ZDIV));
-            }
             d!().set_w(int_pow(x, n));
         }
         O::Expl => {
             let (n, x) = (s!().w(), m!().l());
-            if n < 0 && x == 0 {
-                return Err(exc(EX_ZDIV));
-            }
             d!().set_l(int_pow(x, n));
         }
         O::Expf => {
             let (n, x) = (s!().w(), m!().f());
             d!().set_f(real_pow(x, n));
         }
-        O::Mulx => {
-            let p = reg(cpu.frame(), stack::DTMP).w();
-            let r = (m!().w() as i32 as i64).wrapping_mul(s!().w() as i32 as i64);
-            d!().set_w(scale(r, p) as i32 as i64);
+        O::Mulx | O::Divx | O::Cvtxx | O::Mulx0 | O::Mulx1 | O::Divx0 | O::Divx1 | O::Cvtxx0 | O::Cvtxx1 => {
+            fixed(cpu, i)?
         }
-        O::Divx => {
-            let p = reg(cpu.frame(), stack::DTMP).w();
-            let b = s!().w() as i32 as i64;
-            if b == 0 {
-                return Err(exc(EX_ZDIV));
-            }
-            let a = scale(m!().w() as i32 as i64, p);
-            d!().set_w(a.wrapping_div(b) as i32 as i64);
-        }
-        O::Cvtxx => {
-            let p = m!().w();
-            d!().set_w(scale(s!().w() as i32 as i64, p) as i32 as i64);
-        }
-        O::Mulx0 | O::Mulx1 | O::Divx0 | O::Divx1 | O::Cvtxx0 | O::Cvtxx1 => fixed(cpu, i)?,
         O::Cvtfx => {
             let v = s!().f() * m!().f();
-            d!().set_w(round(v) as i32 as i64);
+            d!().set_w(round(v));
         }
         O::Cvtxf => {
-            let v = (s!().w() as i32 as f64) * m!().f();
+            let v = (s!().w() as f64) * m!().f();
             d!().set_f(v);
         }
         O::Indx | O::Indw | O::Indf | O::Indb | O::Indl => {
@@ -630,7 +608,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_w(n);
         }
         O::Indc => {
-            let s = s!().p();
+            let s = nonnil(s!().p())?;
             let k = bounds(m!().w(), string::len(s))?;
             d!().set_w(string::rune(s, k) as i64);
         }
@@ -667,7 +645,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let d = d!();
             let a = d.p();
             if a.is_null() {
-                if from == to && from == 0 {
+                // An empty slice of nil is nil, wherever it starts.
+                if from == to {
                     return Ok(Next::Go);
                 }
                 return Err(exc(EX_NILREF));
@@ -712,7 +691,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().put_p(heap, s);
         }
         O::Cvtwc => {
-            let s = string::from_str(heap, &s!().w().to_string());
+            // Inferno formats the word with `%d`, which takes its low 32 bits.
+            let s = string::from_str(heap, &(s!().w() as i32).to_string());
             d!().put_p(heap, s);
         }
         O::Cvtlc => {
@@ -723,9 +703,9 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let s = string::from_str(heap, &builtin::fmt::real_to_string(s!().f()));
             d!().put_p(heap, s);
         }
-        O::Cvtcw => d!().set_w(builtin::fmt::parse_int(&string::to_string(s!().p()))),
-        O::Cvtcl => d!().set_l(builtin::fmt::parse_big(&string::to_string(s!().p()))),
-        O::Cvtcf => d!().set_f(builtin::fmt::parse_real(&string::to_string(s!().p()))),
+        O::Cvtcw => d!().set_w(string::to_word(s!().p())),
+        O::Cvtcl => d!().set_l(string::to_big(s!().p())),
+        O::Cvtcf => d!().set_f(string::to_real(s!().p())),
         O::New | O::Newz => {
             let t = cpu.module().types[i.src.imm() as usize];
             let o = heap.alloc(t, 0);
@@ -889,8 +869,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             cpu.pc = i.dst.imm() as usize;
         }
         O::Mcall => {
-            let f = top_frame(p, s!().w())?;
             let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            let f = top_frame(p, s!().w())?;
             let callee = callee(ml, m!().w())?;
             match callee {
                 Callee::Dis { pc, .. } => {
@@ -962,8 +942,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             spawn(vm, p, f, cpu.ml, target);
         }
         O::Mspawn => {
-            let f = top_frame(p, s!().w())?;
             let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            let f = top_frame(p, s!().w())?;
             match callee(ml, m!().w())? {
                 Callee::Dis { pc, .. } => {
                     let m = module::instance(ml).dis().expect("Dis callee in a Dis module");
@@ -1018,92 +998,73 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
     Ok(Next::Go)
 }
 
-/// The fixed-point instructions with explicit scale factors.
+/// The fixed-point instructions, on whole words: `x` is the middle
+/// operand, `y` the source, the shift `p` the word at `DTMP` (or the
+/// middle operand for the `cvtxx` forms) and the scale factor the word at
+/// `STMP`. For the `1` forms, bits 0 and 1 of `p` ask for rounding
+/// corrections and the shift is the rest.
 fn fixed(cpu: &mut Cpu, i: &Inst) -> Result<(), Trap> {
     let f = cpu.frame();
     let p = reg(f, stack::DTMP).w();
-    let a = reg(f, stack::STMP).w() as i32 as i64;
-    let s = cpu.addr(&i.src)?.w() as i32 as i64;
-    let m = cpu.mid(i)?.w() as i32 as i64;
+    let a = reg(f, stack::STMP).w();
+    let y = cpu.addr(&i.src)?.w();
+    let x = cpu.mid(i)?.w();
     let d = cpu.addr(&i.dst)?;
     let div = |n: i64, q: i64| if q == 0 { Err(exc(EX_ZDIV)) } else { Ok(n.wrapping_div(q)) };
     let opposite = |x: i64, y: i64| (x >= 0 && y < 0) || (x < 0 && y >= 0);
+    // The correction bits of the `1` forms, and the shift that remains.
+    let split = |p: i64| (p & 2 != 0, p & 1 != 0, p >> 2);
+    let low = |p: i64| 1i64.wrapping_shl(sh(p.wrapping_neg())).wrapping_sub(1);
     let r = match i.op {
-        O::Mulx0 => {
-            if m == 0 || s == 0 {
-                0
-            } else {
-                div(scale(m * s, p), a)?
-            }
-        }
-        O::Divx0 => {
-            if m == 0 {
-                0
-            } else {
-                div(scale(a * m, p), s)?
-            }
-        }
-        O::Cvtxx0 => {
-            let p = m;
-            if s == 0 {
-                0
-            } else {
-                div(scale(s, p), a)?
-            }
-        }
+        O::Mulx => scale(x.wrapping_mul(y), p),
+        O::Divx => div(scale(x, p), y)?,
+        // cvtxx: the middle operand is the shift.
+        O::Cvtxx => scale(y, x),
+        O::Mulx0 if x == 0 || y == 0 => 0,
+        O::Mulx0 => div(scale(x.wrapping_mul(y), p), a)?,
+        O::Divx0 if x == 0 => 0,
+        O::Divx0 => div(scale(a.wrapping_mul(x), p), y)?,
+        // cvtxx0 and cvtxx1 convert the source by the middle operand's shift.
+        O::Cvtxx0 if y == 0 => 0,
+        O::Cvtxx0 => div(scale(y, x), a)?,
+        O::Mulx1 if x == 0 || y == 0 => 0,
         O::Mulx1 => {
-            let (x, y) = (m, s);
-            if x == 0 || y == 0 {
-                0
-            } else {
-                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
-                let mut v = 0;
-                if vnz {
-                    v = if opposite(x, y) { -(a - 1) } else { a - 1 };
-                }
-                let mut w = 0;
-                if wnz
-                    && ((!vnz && ((x > 0 && y < 0) || (x < 0 && y > 0)))
-                        || (vnz && ((x > 0 && y > 0) || (x < 0 && y < 0))))
-                {
-                    w = (1i64 << sh(-p)) - 1;
-                }
-                div(scale(x * y + w, p) + v, a)?
-            }
+            let (vnz, wnz, p) = split(p);
+            let v = match vnz {
+                false => 0,
+                true if opposite(x, y) => a.wrapping_sub(1).wrapping_neg(),
+                true => a.wrapping_sub(1),
+            };
+            let same = (x > 0 && y > 0) || (x < 0 && y < 0);
+            let differ = (x > 0 && y < 0) || (x < 0 && y > 0);
+            let w = if wnz && ((!vnz && differ) || (vnz && same)) { low(p) } else { 0 };
+            div(scale(x.wrapping_mul(y).wrapping_add(w), p).wrapping_add(v), a)?
         }
+        O::Divx1 if x == 0 => 0,
         O::Divx1 => {
-            let (x, y) = (m, s);
-            if x == 0 {
-                0
-            } else {
-                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
-                let mut v = 0;
-                if vnz {
-                    v = if opposite(x, y) { -1 } else { 1 };
-                }
-                let w = if wnz && x <= 0 { (1i64 << sh(-p)) - 1 } else { 0 };
-                div(scale(a * x + w, p), y)? + v
-            }
+            let (vnz, wnz, p) = split(p);
+            let v = match vnz {
+                false => 0,
+                true if opposite(x, y) => -1,
+                true => 1,
+            };
+            let w = if wnz && x <= 0 { low(p) } else { 0 };
+            div(scale(a.wrapping_mul(x).wrapping_add(w), p), y)?.wrapping_add(v)
         }
+        _ if y == 0 => 0,
         _ => {
-            // cvtxx1: the scale comes from the middle operand.
-            let x = s;
-            let p = m;
-            if x == 0 {
-                0
-            } else {
-                let (vnz, wnz, p) = (p & 2 != 0, p & 1 != 0, p >> 2);
-                let mut v = 0;
-                if vnz {
-                    v = if x < 0 { -(a - 1) } else { a - 1 };
-                }
-                let w = if (!vnz && x < 0) || (vnz && x > 0) { (1i64 << sh(-p)) - 1 } else { 0 };
-                let _ = wnz;
-                div(scale(x + w, p) + v, a)?
-            }
+            // cvtxx1
+            let (vnz, wnz, p) = split(x);
+            let v = match vnz {
+                false => 0,
+                true if y < 0 => a.wrapping_sub(1).wrapping_neg(),
+                true => a.wrapping_sub(1),
+            };
+            let w = if wnz && ((!vnz && y < 0) || (vnz && y > 0)) { low(p) } else { 0 };
+            div(scale(y.wrapping_add(w), p).wrapping_add(v), a)?
         }
     };
-    d.set_w(r as i32 as i64);
+    d.set_w(r);
     Ok(())
 }
 

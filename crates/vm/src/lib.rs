@@ -36,7 +36,7 @@ pub const EX_NEGSIZE: &str = "negative array size";
 pub const EX_MODULE: &str = "module not loaded";
 pub const EX_SPAWN: &str = "spawn a builtin module";
 pub const EX_TCHECK: &str = "type check";
-pub const EX_HEAP: &str = "heap violation";
+pub const EX_HEAP: &str = "out of memory: heap";
 pub const EX_INVAL: &str = "invalid argument";
 pub const EX_RANGE: &str = "value out of range";
 /// A call whose frame is not the top of the stack or is too small for the

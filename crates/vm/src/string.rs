@@ -110,16 +110,123 @@ pub fn from_str(heap: &mut Heap, s: &str) -> Ptr {
     }
 }
 
-/// A new string from UTF-8 bytes, as Inferno decodes them: each malformed
-/// sequence becomes one `RUNE_ERROR`.
+/// A new string from UTF-8 bytes, as Inferno's `string a` decodes them:
+/// each malformed sequence becomes one `RUNE_ERROR`, and a character cut
+/// short by the end of the bytes is left out.
 pub fn from_utf8(heap: &mut Heap, b: &[u8]) -> Ptr {
     match std::str::from_utf8(b) {
         Ok(s) if !b.iter().any(|&c| c >= 0xf0) => from_str(heap, s),
         _ => {
-            let runes = decode_utf8(b);
+            let mut runes = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                let rest = &b[i..];
+                if rest[0] >= 0x80 && rest.len() < UTF_MAX && !full_rune(rest) {
+                    break;
+                }
+                let (r, n) = char_to_rune(rest);
+                runes.push(r);
+                i += n;
+            }
             from_runes(heap, &runes)
         }
     }
+}
+
+/// C's white space, as the string-to-number conversions skip it.
+fn skip_space(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count();
+    &b[n..]
+}
+
+/// White space, then an optional sign: whether it was `-`, and the rest.
+fn sign(b: &[u8]) -> (bool, &[u8]) {
+    let b = skip_space(b);
+    match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    }
+}
+
+/// `int s` (`cvtcw`): C's `strtol` in base 10 on a 64-bit word, which
+/// saturates when the value does not fit.
+pub fn to_word(s: Ptr) -> i64 {
+    let b = to_utf8(s);
+    let (neg, b) = sign(&b);
+    let mut v: i128 = 0;
+    for &c in b.iter().take_while(|c| c.is_ascii_digit()) {
+        v = (v * 10 + (c - b'0') as i128).min(1 << 64);
+    }
+    let v = if neg { -v } else { v };
+    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// `big s` (`cvtcl`): Inferno's own `strtoll` in base 10, which wraps
+/// around when the value does not fit.
+pub fn to_big(s: Ptr) -> i64 {
+    let b = to_utf8(s);
+    let (neg, b) = sign(&b);
+    let mut v: i64 = 0;
+    for &c in b.iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+    }
+    if neg {
+        v.wrapping_neg()
+    } else {
+        v
+    }
+}
+
+/// `real s` (`cvtcf`): the `strtod` of Inferno's math library (David Gay's):
+/// white space, a sign, then decimal digits with an optional point and
+/// exponent, or `infinity` or `nan` in any case (`inf` alone is not a
+/// number); 0 when nothing is a number.
+pub fn to_real(s: Ptr) -> f64 {
+    let b = to_utf8(s);
+    let (neg, b) = sign(&b);
+    let v = real_prefix(b);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+fn real_prefix(b: &[u8]) -> f64 {
+    let digits = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let int = digits(b);
+    let mut i = int;
+    let mut frac = 0;
+    if b.get(i) == Some(&b'.') {
+        frac = digits(&b[i + 1..]);
+        i += 1 + frac;
+    }
+    if int + frac == 0 {
+        let lower = b.to_ascii_lowercase();
+        if lower.starts_with(b"infinity") {
+            return f64::INFINITY;
+        }
+        if lower.starts_with(b"nan") {
+            return f64::NAN;
+        }
+        return 0.0;
+    }
+    let mut text: String = String::from_utf8_lossy(&b[..i]).into_owned();
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        let eneg = b.get(j) == Some(&b'-');
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let n = digits(&b[j..]);
+        if n > 0 {
+            // Exponents past 19999 mean the same as 19999.
+            let e = b[j..j + n].iter().fold(0i64, |e, &c| (e * 10 + (c - b'0') as i64).min(19999));
+            text.push_str(&format!("e{}{e}", if eneg { "-" } else { "" }));
+        }
+    }
+    text.parse().unwrap_or(0.0)
 }
 
 /// Decodes UTF-8 the way Inferno's `chartorune` does: a byte that does not

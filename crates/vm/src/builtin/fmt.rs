@@ -583,69 +583,6 @@ fn real(out: &mut String, f: Spec, verb: char, d: f64) {
     pad(out, Spec { flags: f.flags & (WIDTH | LEFT), ..f }, &s, n);
 }
 
-/// `int s`: C's `strtol` in base 10 on the string, the low 32 bits kept.
-pub fn parse_int(s: &str) -> i64 {
-    parse_big(s) as i32 as i64
-}
-
-/// `big s`: C's `strtoll` in base 10: leading space, a sign, digits;
-/// saturating when the value does not fit.
-pub fn parse_big(s: &str) -> i64 {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i128 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = (v * 10 + (c - b'0') as i128).min(i64::MAX as i128 + 1);
-    }
-    let v = if neg { -v } else { v };
-    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
-}
-
-/// `real s`: C's `strtod` on the longest prefix that is a number
-/// (decimal, `inf`, `infinity` or `nan`, after leading space); 0 if none.
-pub fn parse_real(s: &str) -> f64 {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let b = t.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+' | b'-')) {
-        i = 1;
-    }
-    let lower = t[i..].to_ascii_lowercase();
-    for word in ["infinity", "inf", "nan"] {
-        if lower.starts_with(word) {
-            let v = if word == "nan" { f64::NAN } else { f64::INFINITY };
-            return if b.first() == Some(&b'-') { -v } else { v };
-        }
-    }
-    let int = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    i += int;
-    let mut frac = 0;
-    if b.get(i) == Some(&b'.') {
-        frac = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if int + frac > 0 {
-            i += 1 + frac;
-        }
-    }
-    if int + frac == 0 {
-        return 0.0;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        let mut j = i + 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let e = b[j..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if e > 0 {
-            i = j + e;
-        }
-    }
-    t[..i].parse().unwrap_or(0.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,18 +706,5 @@ mod tests {
         }
         assert_eq!(f("%.0f %.2f %f", vec![R(2.5), R(0.001), R(1.0)]), "2 0.00 1.000000");
         assert_eq!(f("%10.3e|%-10g|", vec![R(-1234.5), R(0.5)]), "-1.234e+03|0.5       |");
-    }
-
-    #[test]
-    fn conversions() {
-        assert_eq!(parse_int("  -42xyz"), -42);
-        assert_eq!(parse_int("99999999999"), 99999999999i64 as i32 as i64);
-        assert_eq!(parse_big("99999999999999999999"), i64::MAX);
-        assert_eq!(parse_big("-99999999999999999999"), i64::MIN);
-        assert_eq!(parse_real(" 1.5xyz"), 1.5);
-        assert_eq!(parse_real("-3e2"), -300.0);
-        assert_eq!(parse_real(".5e"), 0.5);
-        assert_eq!(parse_real("x"), 0.0);
-        assert!(parse_real("-inf").is_infinite());
     }
 }
