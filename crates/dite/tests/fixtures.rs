@@ -67,3 +67,17 @@ fn fixtures_interpreted() {
 fn fixtures_compiled() {
     check_mode("-c1");
 }
+
+/// `xmain` raises and catches exceptions across interpreted and compiled
+/// code (DESIGN R4, R6), which holds only if dite leaves `xinterp.dis`
+/// (built with `limbo -C`) to the interpreter and compiles the rest.
+#[test]
+fn exceptions_cross_between_interpreted_and_compiled_code() {
+    let dis = root().join("dis/xmain.dis");
+    let out = common::dite().args(["run", "-c1", "-v"]).arg(&dis).output().expect("run dite");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("jit: XTrap: not compiled (dontcompile)"), "{log}");
+    assert!(log.contains("jit: XTrap: compiled") && log.contains("jit: XMain: compiled"), "{log}");
+    let want = std::fs::read(root().join("expected/xmain.out")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want));
+}

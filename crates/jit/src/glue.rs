@@ -1,12 +1,56 @@
 //! The boundary between compiled code and Rust: the runtime entry points
-//! generated code calls, and the call into generated code.
+//! generated code calls (thin `extern "C"` faces of `vm::native`), and the
+//! call into generated code.
 
-use vm::native::{self, Ctx};
+use vm::heap::Ptr;
+use vm::native::{self, Ctx, EXIT_JUMP};
+use vm::types::Type;
 
-/// Compiled code's call into the interpreter for one instruction.
+// SAFETY (every entry point below): compiled code passes the `ctx` it was
+// entered with, lent to it exclusively for the run, and type pointers taken
+// from its module, which outlives its code.
+
+/// Runs one instruction with the interpreter.
 pub extern "C" fn exec_one(ctx: *mut Ctx, pc: u64) -> u32 {
-    // SAFETY: compiled code passes the `ctx` it was entered with, lent to it exclusively.
+    // SAFETY: see above.
     native::exec_one(unsafe { &mut *ctx }, pc)
+}
+
+/// `frame`.
+pub extern "C" fn frame(ctx: *mut Ctx, t: *const Type) -> *mut u8 {
+    // SAFETY: see above.
+    native::frame(unsafe { &mut *ctx }, unsafe { &*t })
+}
+
+/// The Dis half of `call`.
+pub extern "C" fn call(ctx: *mut Ctx, f: i64, pc: u64, target: u64, extent: u64) -> u32 {
+    // SAFETY: see above.
+    native::call(unsafe { &mut *ctx }, f, pc, target, extent)
+}
+
+/// `ret`.
+pub extern "C" fn ret(ctx: *mut Ctx, pc: u64) -> u32 {
+    // SAFETY: see above.
+    native::ret(unsafe { &mut *ctx }, pc)
+}
+
+/// Drops the last reference to an object.
+pub extern "C" fn release(ctx: *mut Ctx, obj: Ptr) {
+    // SAFETY: see above.
+    native::release(unsafe { &mut *ctx }, obj)
+}
+
+/// `new`: a zeroed object with one reference.
+pub extern "C" fn alloc(ctx: *mut Ctx, t: *const Type) -> Ptr {
+    // SAFETY: see above.
+    native::alloc(unsafe { &mut *ctx }, unsafe { &*t })
+}
+
+/// The entry of a function left to the interpreter, in the table of
+/// functions compiled code calls: [`native::call`] has set `ctx` for its
+/// entry, so leaving hands it to the dispatcher.
+pub extern "C" fn interpreted(_ctx: *mut Ctx, _resume: u32) -> u32 {
+    EXIT_JUMP
 }
 
 /// The type of compiled functions.

@@ -4,9 +4,10 @@
 //! A module is compiled when it loads, every function the loader found
 //! (see `dis::Analysis`), into one executable mapping. Compiled functions
 //! are resumable (see `vm::native`): the VM's dispatcher enters them at any
-//! instruction and they leave for calls, returns, blocking, preemption and
+//! instruction and they leave for module calls, blocking, preemption and
 //! exceptions, so Dis recursion depth, fairness and exception handling are
-//! the interpreter's. Generated code keeps no VM state in registers across
+//! the interpreter's. Calls within the module are native calls through a
+//! table of the module's functions, to a bounded depth. Generated code keeps no VM state in registers across
 //! runtime calls: Cranelift follows the platform ABI and the frame in
 //! memory is the truth.
 
@@ -57,35 +58,46 @@ impl Backend for Jit {
             return None;
         }
         let start = Instant::now();
+        // Every function gets a slot in the table compiled calls go
+        // through, holding the interpreter's stub until its code is mapped.
+        let funcs: Vec<&dis::Function> = m.analysis.functions.values().collect();
+        let mut table = vec![glue::interpreted as glue::Entry; funcs.len()].into_boxed_slice();
+        let callees: translate::Callees = funcs
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let idx = f.body.iter().position(|&pc| pc == f.entry).unwrap_or(0) as u32;
+                (f.entry, (&table[k] as *const glue::Entry as i64, idx))
+            })
+            .collect();
         let mut text: Vec<u8> = Vec::new();
-        let mut funcs: Vec<(usize, usize)> = Vec::new(); // (entry pc, offset)
+        let mut placed: Vec<(usize, usize)> = Vec::new(); // (function, offset)
         let mut resume = vec![NONE; m.code.len()];
-        let (mut compiled, mut insts, mut fell_back) = (0, 0, Vec::new());
-        for f in m.analysis.functions.values() {
+        let (mut insts, mut fell_back) = (0, Vec::new());
+        for (k, f) in funcs.iter().enumerate() {
             if !f.complete {
                 fell_back.push((f.entry, "jump table in module data hides its successors".to_string()));
                 continue;
             }
-            match translate::compile(self.isa(), m, &f.body) {
+            match translate::compile(self.isa(), m, &f.body, &callees) {
                 Ok(bytes) => {
                     let off = text.len().next_multiple_of(16);
                     text.resize(off, 0);
                     text.extend_from_slice(&bytes);
-                    let k = funcs.len() as u32;
-                    funcs.push((f.entry, off));
                     for (idx, &pc) in f.body.iter().enumerate() {
                         // A pc in several bodies (shared code) resumes in the
                         // function that starts there, else the first found.
                         if resume[pc] == NONE || pc == f.entry {
-                            resume[pc] = (k, idx as u32);
+                            resume[pc] = (k as u32, idx as u32);
                         }
                     }
-                    compiled += 1;
+                    placed.push((k, off));
                     insts += f.body.len();
                 }
                 Err(e) => fell_back.push((f.entry, e)),
             }
         }
+        let compiled = placed.len();
         if compiled == 0 {
             return None;
         }
@@ -96,13 +108,10 @@ impl Backend for Jit {
                 return None;
             }
         };
-        let entries = funcs
-            .iter()
-            .map(|&(_, off)| {
-                // SAFETY: `off` starts a function of signature `Entry` in `mem`, owned by `Compiled`.
-                unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(off)) }
-            })
-            .collect();
+        for &(k, off) in &placed {
+            // SAFETY: `off` starts a function of signature `Entry` in `mem`, owned by `Compiled`.
+            table[k] = unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(off)) };
+        }
         if verbose {
             let us = start.elapsed().as_micros();
             eprintln!(
@@ -116,7 +125,7 @@ impl Backend for Jit {
                 eprintln!("dite: jit: {}: function at pc {pc} interpreted: {why}", m.name);
             }
         }
-        Some(Box::new(Compiled { _mem: mem, entries, resume }))
+        Some(Box::new(Compiled { _mem: mem, table, resume }))
     }
 }
 
@@ -126,7 +135,9 @@ const NONE: (u32, u32) = (u32::MAX, 0);
 struct Compiled {
     /// Owns the code the entries point into.
     _mem: CodeMemory,
-    entries: Vec<glue::Entry>,
+    /// The native entry of every function (see `Jit::compile`); compiled
+    /// calls read it in place, so it never moves.
+    table: Box<[glue::Entry]>,
     /// For each pc: the function to resume in and the index of the pc in
     /// its body.
     resume: Vec<(u32, u32)>,
@@ -140,7 +151,7 @@ impl Code for Compiled {
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32 {
         let (f, idx) = self.resume[pc];
         // SAFETY: entries live in `self`'s mapping; `idx` indexes function `f`'s body.
-        unsafe { glue::enter(self.entries[f as usize], ctx, idx) }
+        unsafe { glue::enter(self.table[f as usize], ctx, idx) }
     }
 }
 

@@ -8,9 +8,11 @@
 //! in registers across instructions, and leaving at any instruction loses
 //! nothing.
 //!
-//! Simple instructions are inline. The rest call [`vm::native::exec_one`]
-//! (through `glue`), the interpreter's implementation, and carry on inline
-//! when it reports that execution goes on at the next instruction.
+//! Simple instructions are inline, and so are the fast paths of pointer
+//! moves (reference counts), frames, calls and returns, with runtime calls
+//! for what needs the VM (see `glue`). The rest call
+//! [`vm::native::exec_one`], the interpreter's implementation, and carry on
+//! inline when it reports that execution goes on at the next instruction.
 
 use std::collections::HashMap;
 
@@ -24,18 +26,59 @@ use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use dis::Opcode as O;
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::native::{self, CTX_BUDGET, CTX_FP, CTX_MP, CTX_PC};
+use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC};
 
 use crate::glue;
 
 const I64: ir::Type = types::I64;
 
 /// The Cranelift signature of compiled functions and of runtime calls.
-pub fn signature(isa: &dyn TargetIsa, params: &[ir::Type]) -> Signature {
+pub fn signature(isa: &dyn TargetIsa, params: &[ir::Type], ret: Option<ir::Type>) -> Signature {
     let mut sig = Signature::new(isa.default_call_conv());
     sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-    sig.returns.push(AbiParam::new(types::I32));
+    sig.returns.extend(ret.map(AbiParam::new));
     sig
+}
+
+/// The functions of a module that compiled code calls natively: for each
+/// function's entry pc, the address of the slot in the module's function
+/// table that holds its native entry, and the index of its entry in its body.
+pub type Callees = HashMap<usize, (i64, u32)>;
+
+/// Runtime calls: a `glue` function and its signature.
+#[derive(Clone, Copy)]
+enum Rt {
+    ExecOne,
+    Frame,
+    Call,
+    Ret,
+    Release,
+    Alloc,
+}
+
+impl Rt {
+    const ALL: [Rt; 6] = [Rt::ExecOne, Rt::Frame, Rt::Call, Rt::Ret, Rt::Release, Rt::Alloc];
+
+    fn addr(self) -> i64 {
+        match self {
+            Rt::ExecOne => glue::exec_one as *const () as i64,
+            Rt::Frame => glue::frame as *const () as i64,
+            Rt::Call => glue::call as *const () as i64,
+            Rt::Ret => glue::ret as *const () as i64,
+            Rt::Release => glue::release as *const () as i64,
+            Rt::Alloc => glue::alloc as *const () as i64,
+        }
+    }
+
+    /// Parameters after `ctx`, and the result.
+    fn shape(self) -> (&'static [ir::Type], Option<ir::Type>) {
+        match self {
+            Rt::ExecOne | Rt::Ret => (&[I64], Some(types::I32)),
+            Rt::Frame | Rt::Alloc => (&[I64], Some(I64)),
+            Rt::Call => (&[I64, I64, I64, I64], Some(types::I32)),
+            Rt::Release => (&[I64], None),
+        }
+    }
 }
 
 /// Memory flags for Dis memory: never trapping (the loader and inline
@@ -66,7 +109,11 @@ pub struct Translator<'a> {
     mp: Value,
     /// Block of each body instruction.
     blocks: HashMap<usize, ir::Block>,
-    exec_sig: ir::SigRef,
+    /// Signatures of the runtime calls, by [`Rt`].
+    rt_sigs: Vec<ir::SigRef>,
+    /// The signature of compiled functions.
+    entry_sig: ir::SigRef,
+    callees: &'a Callees,
 }
 
 impl<'a> Translator<'a> {
@@ -75,12 +122,22 @@ impl<'a> Translator<'a> {
         isa: &dyn TargetIsa,
         m: &'a Module,
         body: &'a [usize],
+        callees: &'a Callees,
         func: &'a mut Function,
         fctx: &'a mut FunctionBuilderContext,
     ) {
-        func.signature = signature(isa, &[I64, types::I32]);
+        let entry_sig = signature(isa, &[I64, types::I32], Some(types::I32));
+        func.signature = entry_sig.clone();
         let mut b = FunctionBuilder::new(func, fctx);
-        let exec_sig = b.import_signature(signature(isa, &[I64, I64]));
+        let rt_sigs = Rt::ALL
+            .iter()
+            .map(|rt| {
+                let (params, ret) = rt.shape();
+                let params: Vec<ir::Type> = std::iter::once(I64).chain(params.iter().copied()).collect();
+                b.import_signature(signature(isa, &params, ret))
+            })
+            .collect();
+        let entry_sig = b.import_signature(entry_sig);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -88,7 +145,7 @@ impl<'a> Translator<'a> {
         let fp = b.ins().load(I64, mem(), ctx, CTX_FP);
         let mp = b.ins().load(I64, mem(), ctx, CTX_MP);
         let blocks: HashMap<usize, ir::Block> = body.iter().map(|&pc| (pc, b.create_block())).collect();
-        let mut t = Translator { m, b, ctx, fp, mp, blocks, exec_sig };
+        let mut t = Translator { m, b, ctx, fp, mp, blocks, rt_sigs, entry_sig, callees };
         // The entry jump table: resume index → instruction.
         let bad = t.b.create_block();
         let calls: Vec<_> = body.iter().map(|pc| t.b.func.dfg.block_call(t.blocks[pc], &[])).collect();
@@ -240,12 +297,16 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Runs the instruction with the interpreter.
-    fn call_runtime(&mut self, pc: usize, next: Option<usize>) {
-        let f = self.b.ins().iconst(I64, glue::exec_one as *const () as i64);
-        let pcv = self.b.ins().iconst(I64, pc as i64);
-        let call = self.b.ins().call_indirect(self.exec_sig, f, &[self.ctx, pcv]);
-        let r = self.b.inst_results(call)[0];
+    /// Calls the runtime: `ctx` and `args`; returns its result, if any.
+    fn rt(&mut self, rt: Rt, args: &[Value]) -> Option<Value> {
+        let f = self.b.ins().iconst(I64, rt.addr());
+        let args: Vec<Value> = std::iter::once(self.ctx).chain(args.iter().copied()).collect();
+        let call = self.b.ins().call_indirect(self.rt_sigs[rt as usize], f, &args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// Leaves with exit code `r` unless it is [`native::EXIT_NONE`].
+    fn leave_unless_none(&mut self, r: Value) {
         let on = self.b.create_block();
         let out = self.b.create_block();
         let rv = self.b.append_block_param(out, types::I32);
@@ -253,6 +314,108 @@ impl<'a> Translator<'a> {
         self.b.ins().brif(r, out, &[BlockArg::Value(r)], on, &[]);
         self.b.switch_to_block(out);
         self.b.ins().return_(&[rv]);
+        self.b.switch_to_block(on);
+    }
+
+    /// Runs the instruction with the interpreter.
+    fn call_runtime(&mut self, pc: usize, next: Option<usize>) {
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let r = self.rt(Rt::ExecOne, &[pcv]).expect("an exit code");
+        self.leave_unless_none(r);
+        self.fall(pc, next);
+    }
+
+    /// Adds a reference to the object `v` (nil aside).
+    fn retain(&mut self, v: Value) {
+        let some = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(v, some, &[], done, &[]);
+        self.b.switch_to_block(some);
+        let r = self.b.ins().uload32(mem(), v, vm::heap::REFS);
+        let r = self.b.ins().iadd_imm_s(r, 1);
+        self.b.ins().istore32(mem(), r, v, vm::heap::REFS);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// Drops a reference to the object `v` (nil aside); the runtime
+    /// destroys it when that was the last.
+    fn drop_ref(&mut self, v: Value) {
+        let some = self.b.create_block();
+        let last = self.b.create_block();
+        let more = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(v, some, &[], done, &[]);
+        self.b.switch_to_block(some);
+        let r = self.b.ins().uload32(mem(), v, vm::heap::REFS);
+        let one = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
+        self.b.ins().brif(one, last, &[], more, &[]);
+        self.b.switch_to_block(last);
+        self.b.set_cold_block(last);
+        self.rt(Rt::Release, &[v]);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(more);
+        let r = self.b.ins().iadd_imm_s(r, -1);
+        self.b.ins().istore32(mem(), r, v, vm::heap::REFS);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// Stores pointer `v`, which carries a reference, into `dst`, dropping
+    /// the reference of the pointer it replaces.
+    fn put_ptr(&mut self, dst: &Opnd, v: Value, pc: usize) {
+        let a = self.addr(dst, pc);
+        let old = self.b.ins().load(I64, mem(), a, 0);
+        self.b.ins().store(mem(), v, a, 0);
+        self.drop_ref(old);
+    }
+
+    /// The address of type `k` of the module, as a constant.
+    fn type_addr(&mut self, k: i64) -> Value {
+        let t: *const vm::types::Type = self.m.types[k as usize];
+        self.b.ins().iconst(I64, t as i64)
+    }
+
+    /// `call`: the Dis half in the runtime, then the callee's compiled code
+    /// natively, continuing inline when it returns here.
+    fn call(&mut self, i: &Inst, pc: usize, next: Option<usize>) {
+        let target = i.dst.imm() as usize;
+        let f = self.load(&i.src, Ty::W, pc);
+        let extent = self.m.entry_extent.get(target).map_or(u32::MAX, |&e| e) as i64;
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let tv = self.b.ins().iconst(I64, target as i64);
+        let ev = self.b.ins().iconst(I64, extent);
+        let r = self.rt(Rt::Call, &[f, pcv, tv, ev]).expect("an exit code");
+        self.leave_unless_none(r);
+        let Some(&(slot, idx)) = self.callees.get(&target) else {
+            // Not a function the table knows: the dispatcher enters it.
+            let e = self.b.ins().iconst(types::I32, native::EXIT_JUMP as i64);
+            self.b.ins().return_(&[e]);
+            return;
+        };
+        let slot = self.b.ins().iconst(I64, slot);
+        let callee = self.b.ins().load(I64, mem(), slot, 0);
+        let idx = self.b.ins().iconst(types::I32, idx as i64);
+        let call = self.b.ins().call_indirect(self.entry_sig, callee, &[self.ctx, idx]);
+        let e = self.b.inst_results(call)[0];
+        let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
+        let depth = self.b.ins().iadd_imm_s(depth, -1);
+        self.b.ins().store(mem(), depth, self.ctx, CTX_DEPTH);
+        // Carry on here only if the callee returned to this very frame and
+        // instruction; anything else is for the dispatcher.
+        let ret = self.b.ins().icmp_imm_s(IntCC::Equal, e, native::EXIT_RET as i64);
+        let fp = self.b.ins().load(I64, mem(), self.ctx, CTX_FP);
+        let same_fp = self.b.ins().icmp(IntCC::Equal, fp, self.fp);
+        let at = self.b.ins().load(I64, mem(), self.ctx, CTX_PC);
+        let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, at, pc as i64 + 1);
+        let ok = self.b.ins().band(ret, same_fp);
+        let ok = self.b.ins().band(ok, same_pc);
+        let on = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(ok, on, &[], out, &[]);
+        self.b.switch_to_block(out);
+        self.b.ins().return_(&[e]);
         self.b.switch_to_block(on);
         self.fall(pc, next);
     }
@@ -442,6 +605,30 @@ impl<'a> Translator<'a> {
                 self.store(&i.dst, W, n, pc);
                 self.fall(pc, next);
             }
+            O::Movp if i.src.mode != Mode::Imm => {
+                let v = self.load(&i.src, W, pc);
+                self.retain(v);
+                self.put_ptr(&i.dst, v, pc);
+                self.fall(pc, next);
+            }
+            O::New | O::Newz => {
+                let t = self.type_addr(i.src.imm());
+                let o = self.rt(Rt::Alloc, &[t]).expect("an object");
+                self.put_ptr(&i.dst, o, pc);
+                self.fall(pc, next);
+            }
+            O::Frame => {
+                let t = self.type_addr(i.src.imm());
+                let f = self.rt(Rt::Frame, &[t]).expect("a frame");
+                self.store(&i.dst, W, f, pc);
+                self.fall(pc, next);
+            }
+            O::Call => self.call(i, pc, next),
+            O::Ret => {
+                let pcv = self.b.ins().iconst(I64, pc as i64);
+                let r = self.rt(Rt::Ret, &[pcv]).expect("an exit code");
+                self.b.ins().return_(&[r]);
+            }
             _ => self.call_runtime(pc, next),
         }
     }
@@ -506,11 +693,16 @@ fn int_cc(op: O, byte: bool) -> IntCC {
 }
 
 /// Compiles one function to machine code bytes.
-pub fn compile(isa: &dyn TargetIsa, m: &Module, body: &[usize]) -> Result<Vec<u8>, String> {
+pub fn compile(
+    isa: &dyn TargetIsa,
+    m: &Module,
+    body: &[usize],
+    callees: &Callees,
+) -> Result<Vec<u8>, String> {
     let mut ctx = Context::new();
     ctx.func.name = UserFuncName::user(0, body[0] as u32);
     let mut fctx = FunctionBuilderContext::new();
-    Translator::build(isa, m, body, &mut ctx.func, &mut fctx);
+    Translator::build(isa, m, body, callees, &mut ctx.func, &mut fctx);
     let mut ctrl = Default::default();
     let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
     if !code.buffer.relocs().is_empty() {

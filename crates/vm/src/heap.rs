@@ -38,6 +38,9 @@ pub struct Header {
 }
 
 pub const HEADER: usize = std::mem::size_of::<Header>();
+/// Where an object's reference count (a `u32`) lies, relative to its data
+/// address: compiled code counts references inline.
+pub const REFS: i32 = std::mem::offset_of!(Header, refs) as i32 - HEADER as i32;
 /// The heap size below which the collector never runs.
 const MIN_GC: usize = 16 << 20;
 const ALIGN: usize = 16;

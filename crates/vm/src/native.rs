@@ -9,6 +9,13 @@
 //! the whole state of a function, so leaving costs nothing and Dis
 //! recursion never grows the native stack.
 //!
+//! Calls within a module can also be native calls: [`call`] does the Dis
+//! half of the call (checks, the callee's frame registers) and compiled
+//! code then calls the callee's compiled function, which leaves with
+//! [`EXIT_RET`] when it returns. Any other exit goes straight up to the
+//! dispatcher, which finds every frame's state in memory as usual; a
+//! depth limit keeps the native stack short.
+//!
 //! Instructions the backend does not compile inline run through
 //! [`exec_one`], the interpreter's implementation of them, so every
 //! instruction has one implementation of its semantics besides the inline
@@ -20,6 +27,8 @@ use crate::heap::Ptr;
 use crate::interp::{self, Status};
 use crate::module::{self, Module};
 use crate::prog::Prog;
+use crate::stack::{frame_type, reg, REG_FP, REG_LR, REG_MR};
+use crate::types::Type;
 use crate::{exc, Vm, EX_BOUNDS, EX_NILREF, EX_ZDIV};
 
 /// What compiled code shares with the dispatcher and the runtime calls it
@@ -31,11 +40,14 @@ pub struct Ctx {
     /// The running module instance's data.
     pub mp: *mut u8,
     /// Where execution continues after compiled code leaves with
-    /// [`EXIT_JUMP`], [`EXIT_YIELD`] or a trap (the faulting instruction).
+    /// [`EXIT_JUMP`], [`EXIT_RET`], [`EXIT_YIELD`] or a trap (the faulting
+    /// instruction).
     pub pc: u64,
     /// Preemption budget: compiled code subtracts the instructions of each
     /// loop iteration and call, and yields when it is spent.
     pub budget: i64,
+    /// Native calls between compiled functions under way.
+    pub depth: i64,
     vm: *mut Vm,
     prog: *mut Prog,
     /// Set by [`exec_one`] when the thread stopped (blocked, exited, died).
@@ -46,6 +58,12 @@ pub const CTX_FP: i32 = offset_of!(Ctx, fp) as i32;
 pub const CTX_MP: i32 = offset_of!(Ctx, mp) as i32;
 pub const CTX_PC: i32 = offset_of!(Ctx, pc) as i32;
 pub const CTX_BUDGET: i32 = offset_of!(Ctx, budget) as i32;
+pub const CTX_DEPTH: i32 = offset_of!(Ctx, depth) as i32;
+
+/// The most native calls between compiled functions in one entry to
+/// compiled code; deeper calls go through the dispatcher, so that Dis
+/// recursion never grows the native stack much.
+pub const MAX_DEPTH: i64 = 256;
 
 /// Exit codes of compiled code and of [`exec_one`].
 ///
@@ -56,14 +74,18 @@ pub const EXIT_NONE: u32 = 0;
 /// through a table, an exception caught, a thread stopped): the dispatcher
 /// continues from the thread's registers.
 pub const EXIT_REGS: u32 = 1;
-/// Continue at `ctx.pc` in the same frame (a jump out of the compiled body).
+/// Continue at `ctx.pc` in frame `ctx.fp` (a jump out of the compiled
+/// body, a call the caller does not make natively).
 pub const EXIT_JUMP: u32 = 2;
-/// The budget is spent; continue at `ctx.pc` next quantum.
-pub const EXIT_YIELD: u32 = 3;
+/// The function returned: continue at `ctx.pc` in the caller's frame
+/// `ctx.fp`, natively when the caller called natively.
+pub const EXIT_RET: u32 = 3;
+/// The budget is spent; continue at `ctx.pc` in `ctx.fp` next quantum.
+pub const EXIT_YIELD: u32 = 4;
 /// Runtime errors raised by inline checks, at the instruction `ctx.pc`.
-pub const EXIT_BOUNDS: u32 = 4;
-pub const EXIT_NILREF: u32 = 5;
-pub const EXIT_ZDIV: u32 = 6;
+pub const EXIT_BOUNDS: u32 = 5;
+pub const EXIT_NILREF: u32 = 6;
+pub const EXIT_ZDIV: u32 = 7;
 
 /// A backend that compiles modules to native code.
 pub trait Backend {
@@ -107,6 +129,7 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
             mp: inst.mp,
             pc: p.regs.pc as u64,
             budget: left,
+            depth: 0,
             vm,
             prog: p,
             stopped: None,
@@ -114,19 +137,17 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
         let pc = p.regs.pc;
         let exit = code.run(&mut ctx, pc);
         left = ctx.budget;
-        let at = ctx.pc as usize;
         if let Some(s) = ctx.stopped.take() {
             return s;
         }
+        if exit != EXIT_REGS {
+            p.regs.pc = ctx.pc as usize;
+            p.regs.fp = ctx.fp;
+        }
         match exit {
-            EXIT_REGS => {}
-            EXIT_JUMP => p.regs.pc = at,
-            EXIT_YIELD => {
-                p.regs.pc = at;
-                return Status::Yield;
-            }
+            EXIT_REGS | EXIT_JUMP | EXIT_RET => {}
+            EXIT_YIELD => return Status::Yield,
             EXIT_BOUNDS | EXIT_NILREF | EXIT_ZDIV => {
-                p.regs.pc = at;
                 let msg = match exit {
                     EXIT_BOUNDS => EX_BOUNDS,
                     EXIT_NILREF => EX_NILREF,
@@ -145,17 +166,17 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
 /// interpreter, for compiled code. Returns [`EXIT_NONE`] when execution
 /// goes on at `pc + 1` in the same frame, [`EXIT_REGS`] otherwise.
 pub fn exec_one(ctx: &mut Ctx, pc: u64) -> u32 {
-    // The dispatcher set these from the `&mut`s it holds and leaves them
-    // alone while compiled code runs, which passes back its own `ctx`.
-    // SAFETY: so these are the only live references to the VM and thread.
-    let (vm, p) = unsafe { (&mut *ctx.vm, &mut *ctx.prog) };
+    let fp = ctx.fp;
+    let (vm, p) = vm_prog(ctx);
     p.regs.pc = pc as usize;
-    p.regs.fp = ctx.fp;
+    p.regs.fp = fp;
     let ml: Ptr = p.regs.ml;
+    let status = interp::run(vm, p, 1);
+    let same = p.regs.pc == pc as usize + 1 && p.regs.fp == fp && p.regs.ml == ml;
     ctx.budget -= 1;
-    match interp::run(vm, p, 1) {
+    match status {
         Status::Yield => {
-            if p.regs.pc == pc as usize + 1 && p.regs.fp == ctx.fp && p.regs.ml == ml {
+            if same {
                 EXIT_NONE
             } else {
                 EXIT_REGS
@@ -166,4 +187,75 @@ pub fn exec_one(ctx: &mut Ctx, pc: u64) -> u32 {
             EXIT_REGS
         }
     }
+}
+
+/// The VM and thread compiled code runs for.
+fn vm_prog(ctx: &mut Ctx) -> (&mut Vm, &mut Prog) {
+    // The dispatcher set these from the `&mut`s it holds and leaves them
+    // alone while compiled code runs, which passes back its own `ctx`.
+    // SAFETY: so these are the only live references to the VM and thread.
+    unsafe { (&mut *ctx.vm, &mut *ctx.prog) }
+}
+
+/// `frame`: a new frame of type `t` on the thread's stack.
+pub fn frame(ctx: &mut Ctx, t: &'static Type) -> *mut u8 {
+    vm_prog(ctx).1.stack.alloc(t).ptr()
+}
+
+/// The Dis half of `call f, target` at `pc`, whose callee needs a frame of
+/// `extent` bytes: the checks and the callee's frame registers, after which
+/// `ctx` describes the callee at its entry. Returns [`EXIT_NONE`] when the
+/// caller is to call the callee's compiled code natively; otherwise the
+/// exit code to leave with.
+pub fn call(ctx: &mut Ctx, f: i64, pc: u64, target: u64, extent: u64) -> u32 {
+    let Some(top) = vm_prog(ctx).1.stack.top() else {
+        return exec_one(ctx, pc);
+    };
+    if top.ptr() as i64 != f || extent > frame_type(top).size as u64 {
+        // The interpreter raises the error.
+        return exec_one(ctx, pc);
+    }
+    reg(top, REG_LR).set_w(pc as i64 + 1);
+    reg(top, REG_FP).set_raw_p(ctx.fp);
+    ctx.fp = top.ptr();
+    ctx.pc = target;
+    ctx.budget -= 1;
+    if ctx.budget < 0 {
+        EXIT_YIELD
+    } else if ctx.depth >= MAX_DEPTH {
+        EXIT_JUMP
+    } else {
+        ctx.depth += 1;
+        EXIT_NONE
+    }
+}
+
+/// `ret` at `pc`: frees the frame and leaves [`EXIT_RET`] for the caller
+/// at its return address. Returns from a module call, of the thread's first
+/// function and of a frame not on top go through the interpreter.
+pub fn ret(ctx: &mut Ctx, pc: u64) -> u32 {
+    // SAFETY: ctx.fp is the running function's frame.
+    let f = unsafe { crate::mem::Addr::new(ctx.fp) };
+    let caller = reg(f, REG_FP).raw_p();
+    if caller.is_null() || !reg(f, REG_MR).raw_p().is_null() {
+        return exec_one(ctx, pc);
+    }
+    let lr = reg(f, REG_LR).w() as u64;
+    let (vm, p) = vm_prog(ctx);
+    if !p.stack.pop(&mut vm.heap, f) {
+        return exec_one(ctx, pc);
+    }
+    ctx.fp = caller;
+    ctx.pc = lr;
+    EXIT_RET
+}
+
+/// Drops a reference whose count compiled code found to be the last.
+pub fn release(ctx: &mut Ctx, obj: Ptr) {
+    vm_prog(ctx).0.heap.dec(obj);
+}
+
+/// `new`: a zeroed object of type `t`, with one reference.
+pub fn alloc(ctx: &mut Ctx, t: &'static Type) -> Ptr {
+    vm_prog(ctx).0.heap.alloc(t, 0)
 }
