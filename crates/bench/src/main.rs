@@ -4,7 +4,13 @@
 //!
 //! With `EMU=<emu binary> ROOT=<its root>` in the environment it also runs
 //! InferNode's emu on the same file in the same invocation, so that the
-//! comparison is measured on one machine at one time.
+//! comparison is measured on one machine at one time. Next to the table it
+//! draws the same numbers as an SVG chart (`chart.rs`).
+//!
+//! `--runner qemu-aarch64 --dite <an AArch64 build>` measures dite under
+//! an emulator (and `EMU` may then name an AArch64 emu as well).
+
+mod chart;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -49,9 +55,13 @@ struct Args {
     /// Runs per measurement; the best is kept.
     #[arg(long, default_value_t = 2)]
     runs: usize,
-    /// Where to write the table.
+    /// Where to write the table; the chart goes beside it, as `.svg`.
     #[arg(long, default_value = "docs/bench/latest.md")]
     out: PathBuf,
+    /// A program that runs the dite and emu binaries (an emulator such as
+    /// `qemu-aarch64`).
+    #[arg(long)]
+    runner: Option<String>,
     /// Workloads (default: all), optionally `name=size`.
     workloads: Vec<String>,
 }
@@ -129,24 +139,40 @@ fn best(runs: usize, mut f: impl FnMut() -> Result<Sample, String>) -> Result<Sa
     b.ok_or_else(|| "no runs".into())
 }
 
+/// A command running `program`, under the runner if there is one.
+fn command(runner: Option<&str>, program: &Path) -> Command {
+    match runner {
+        Some(r) => {
+            let mut cmd = Command::new(r);
+            cmd.arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
 fn dite_sample(a: &Args, mode: u8, w: &str) -> Result<Sample, String> {
     let name = w.split('=').next().unwrap_or(w);
-    let mut cmd = Command::new(&a.dite);
+    let mut cmd = command(a.runner.as_deref(), &a.dite);
     cmd.arg("run").arg(format!("-c{mode}")).arg(&a.suite).arg(w);
     let (out, rss_kb) = run(cmd)?;
     let ms = parse_ms(&out, name).ok_or_else(|| format!("dite -c{mode} {w}: no time in output:\n{out}"))?;
     Ok(Sample { ms, rss_kb })
 }
 
-fn emu_sample(emu: &Path, root: &Path, mode: u8, suite_in_root: &str, w: &str) -> Result<Sample, String> {
+fn emu_sample(
+    a: &Args,
+    emu: &Path,
+    root: &Path,
+    mode: u8,
+    suite_in_root: &str,
+    w: &str,
+) -> Result<Sample, String> {
     let name = w.split('=').next().unwrap_or(w);
     let mut cmd = Command::new("timeout");
-    cmd.arg("600")
-        .arg(emu)
-        .arg(format!("-c{mode}"))
-        .arg(format!("-r{}", root.display()))
-        .arg(suite_in_root)
-        .arg(w);
+    cmd.arg("1800");
+    cmd.args(a.runner.as_deref());
+    cmd.arg(emu).arg(format!("-c{mode}")).arg(format!("-r{}", root.display())).arg(suite_in_root).arg(w);
     let (out, rss_kb) = run(cmd)?;
     let ms = parse_ms(&out, name).ok_or_else(|| format!("emu -c{mode} {w}: no time in output:\n{out}"))?;
     Ok(Sample { ms, rss_kb })
@@ -182,7 +208,7 @@ fn main() -> Result<(), String> {
             }
             let mut m = BTreeMap::new();
             for w in &workloads {
-                let s = best(a.runs, || emu_sample(&emu, &root, mode, "/tmp-dite-bench/suite.dis", w))?;
+                let s = best(a.runs, || emu_sample(&a, &emu, &root, mode, "/tmp-dite-bench/suite.dis", w))?;
                 eprintln!("InferNode -c{mode} {w}: {} ms, {} MB", s.ms, s.rss_kb / 1024);
                 m.insert(w.clone(), s);
             }
@@ -195,12 +221,23 @@ fn main() -> Result<(), String> {
     }
     std::fs::write(&a.out, &table).map_err(|e| format!("{}: {e}", a.out.display()))?;
     print!("{table}");
-    Ok(())
+    let times: Vec<chart::Series> = cols
+        .iter()
+        .map(|(t, m)| chart::Series { title: t, ms: workloads.iter().map(|w| m[w].ms).collect() })
+        .collect();
+    let ratios: Vec<(String, Vec<f64>)> = ratio_pairs(&cols)
+        .into_iter()
+        .map(|(x, y)| {
+            let q = workloads.iter().map(|w| cols[x].1[w].ms.max(1) as f64 / cols[y].1[w].ms.max(1) as f64);
+            (format!("{} / {}", cols[x].0, cols[y].0), q.collect())
+        })
+        .collect();
+    chart::draw(&a.out.with_extension("svg"), &workloads, &times, &ratios)
 }
 
-fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], runs: usize) -> String {
-    // Ratios worth reading: each dite mode against InferNode's same mode,
-    // and the interpreter against the JIT.
+/// Ratios worth reading, as pairs of columns: each dite mode against
+/// InferNode's same mode, and the interpreter against the JIT.
+fn ratio_pairs(cols: &[(String, BTreeMap<String, Sample>)]) -> Vec<(usize, usize)> {
     let find = |name: &str| cols.iter().position(|(t, _)| t == name);
     let mut ratios: Vec<(usize, usize)> = Vec::new();
     for mode in 0..2 {
@@ -211,6 +248,11 @@ fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], r
     if let (Some(a), Some(b)) = (find("dite -c0"), find("dite -c1")) {
         ratios.push((a, b));
     }
+    ratios
+}
+
+fn markdown(workloads: &[String], cols: &[(String, BTreeMap<String, Sample>)], runs: usize) -> String {
+    let ratios = ratio_pairs(cols);
     let mut s = String::new();
     let _ = writeln!(
         s,
