@@ -46,6 +46,11 @@ pub extern "C" fn alloc(ctx: *mut Ctx, t: *const Type) -> Ptr {
     native::alloc(unsafe { &mut *ctx }, unsafe { &*t })
 }
 
+/// Compares strings: -1, 0 or 1.
+pub extern "C" fn compare_strings(_ctx: *mut Ctx, a: Ptr, b: Ptr) -> i64 {
+    native::compare_strings(a, b)
+}
+
 /// The entry of a function left to the interpreter, in the table of
 /// functions compiled code calls: [`native::call`] has set `ctx` for its
 /// entry, so leaving hands it to the dispatcher.

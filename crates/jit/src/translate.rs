@@ -54,10 +54,12 @@ enum Rt {
     Ret,
     Release,
     Alloc,
+    CompareStrings,
 }
 
 impl Rt {
-    const ALL: [Rt; 6] = [Rt::ExecOne, Rt::Frame, Rt::Call, Rt::Ret, Rt::Release, Rt::Alloc];
+    const ALL: [Rt; 7] =
+        [Rt::ExecOne, Rt::Frame, Rt::Call, Rt::Ret, Rt::Release, Rt::Alloc, Rt::CompareStrings];
 
     fn addr(self) -> i64 {
         match self {
@@ -67,6 +69,7 @@ impl Rt {
             Rt::Ret => glue::ret as *const () as i64,
             Rt::Release => glue::release as *const () as i64,
             Rt::Alloc => glue::alloc as *const () as i64,
+            Rt::CompareStrings => glue::compare_strings as *const () as i64,
         }
     }
 
@@ -77,6 +80,7 @@ impl Rt {
             Rt::Frame | Rt::Alloc => (&[I64], Some(I64)),
             Rt::Call => (&[I64, I64, I64, I64], Some(types::I32)),
             Rt::Release => (&[I64], None),
+            Rt::CompareStrings => (&[I64, I64], Some(I64)),
         }
     }
 }
@@ -323,6 +327,20 @@ impl<'a> Translator<'a> {
         let r = self.rt(Rt::ExecOne, &[pcv]).expect("an exit code");
         self.leave_unless_none(r);
         self.fall(pc, next);
+    }
+
+    /// The word at `off` in object `p`, or 0 when `p` is nil.
+    fn load_or_zero(&mut self, p: Value, off: i32) -> Value {
+        let some = self.b.create_block();
+        let done = self.b.create_block();
+        let r = self.b.append_block_param(done, I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.ins().brif(p, some, &[], done, &[BlockArg::Value(zero)]);
+        self.b.switch_to_block(some);
+        let v = self.b.ins().load(I64, mem(), p, off);
+        self.b.ins().jump(done, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(done);
+        r
     }
 
     /// Adds a reference to the object `v` (nil aside).
@@ -590,21 +608,6 @@ impl<'a> Translator<'a> {
                 self.store(&i.mid, W, at, pc);
                 self.fall(pc, next);
             }
-            O::Lena => {
-                let a = self.load(&i.src, W, pc);
-                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
-                let len = self.b.create_block();
-                let done = self.b.create_block();
-                let n = self.b.append_block_param(done, I64);
-                let zero = self.b.ins().iconst(I64, 0);
-                self.b.ins().brif(nil, done, &[BlockArg::Value(zero)], len, &[]);
-                self.b.switch_to_block(len);
-                let l = self.b.ins().load(I64, mem(), a, vm::array::LEN as i32);
-                self.b.ins().jump(done, &[BlockArg::Value(l)]);
-                self.b.switch_to_block(done);
-                self.store(&i.dst, W, n, pc);
-                self.fall(pc, next);
-            }
             O::Movp if i.src.mode != Mode::Imm => {
                 let v = self.load(&i.src, W, pc);
                 self.retain(v);
@@ -616,6 +619,72 @@ impl<'a> Translator<'a> {
                 let o = self.rt(Rt::Alloc, &[t]).expect("an object");
                 self.put_ptr(&i.dst, o, pc);
                 self.fall(pc, next);
+            }
+            O::Lena | O::Lenc => {
+                let p = self.load(&i.src, W, pc);
+                let len = if i.op == O::Lena { vm::array::LEN } else { vm::string::LEN };
+                let n = self.load_or_zero(p, len as i32);
+                self.store(&i.dst, W, n, pc);
+                self.fall(pc, next);
+            }
+            O::Indc => {
+                use vm::string::{DATA, LEN, WIDE};
+                let p = self.load(&i.src, W, pc);
+                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+                self.trap_if(nil, native::EXIT_NILREF, pc);
+                let k = self.load(Self::mid(i), W, pc);
+                let len = self.b.ins().load(I64, mem(), p, LEN as i32);
+                let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
+                self.trap_if(out, native::EXIT_BOUNDS, pc);
+                // One byte a rune, or four.
+                let wide = self.b.ins().load(I64, mem(), p, WIDE as i32);
+                let data = self.b.ins().iadd_imm_s(p, DATA as i64);
+                let (one, four) = (self.b.create_block(), self.b.create_block());
+                let done = self.b.create_block();
+                let r = self.b.append_block_param(done, I64);
+                self.b.ins().brif(wide, four, &[], one, &[]);
+                self.b.switch_to_block(one);
+                let at = self.b.ins().iadd(data, k);
+                let v = self.b.ins().uload8(I64, mem(), at, 0);
+                self.b.ins().jump(done, &[BlockArg::Value(v)]);
+                self.b.switch_to_block(four);
+                let k4 = self.b.ins().ishl_imm_u(k, 2);
+                let at = self.b.ins().iadd(data, k4);
+                let v = self.b.ins().uload32(mem(), at, 0);
+                self.b.ins().jump(done, &[BlockArg::Value(v)]);
+                self.b.switch_to_block(done);
+                self.store(&i.dst, W, r, pc);
+                self.fall(pc, next);
+            }
+            O::Headb | O::Headw | O::Headf | O::Headl | O::Headp | O::Tail => {
+                let l = self.load(&i.src, W, pc);
+                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, l, 0);
+                self.trap_if(nil, native::EXIT_NILREF, pc);
+                match i.op {
+                    O::Headb => {
+                        let v = self.b.ins().uload8(I64, mem(), l, vm::list::HEAD as i32);
+                        self.store(&i.dst, B, v, pc);
+                    }
+                    O::Headw | O::Headf | O::Headl => {
+                        let v = self.b.ins().load(I64, mem(), l, vm::list::HEAD as i32);
+                        self.store(&i.dst, W, v, pc);
+                    }
+                    _ => {
+                        let at = if i.op == O::Tail { vm::list::TAIL } else { vm::list::HEAD };
+                        let v = self.b.ins().load(I64, mem(), l, at as i32);
+                        self.retain(v);
+                        self.put_ptr(&i.dst, v, pc);
+                    }
+                }
+                self.fall(pc, next);
+            }
+            O::Beqc | O::Bnec | O::Bltc | O::Blec | O::Bgtc | O::Bgec => {
+                let a = self.load(&i.src, W, pc);
+                let b = self.load(Self::mid(i), W, pc);
+                let o = self.rt(Rt::CompareStrings, &[a, b]).expect("an ordering");
+                let cc = int_cc(i.op, false);
+                let c = self.b.ins().icmp_imm_s(cc, o, 0);
+                self.branch(c, pc, target(), next);
             }
             O::Frame => {
                 let t = self.type_addr(i.src.imm());

@@ -259,3 +259,8 @@ pub fn release(ctx: &mut Ctx, obj: Ptr) {
 pub fn alloc(ctx: &mut Ctx, t: &'static Type) -> Ptr {
     vm_prog(ctx).0.heap.alloc(t, 0)
 }
+
+/// Compares two strings as the `b*c` branches do: -1, 0 or 1.
+pub fn compare_strings(a: Ptr, b: Ptr) -> i64 {
+    crate::string::cmp(a, b) as i64
+}

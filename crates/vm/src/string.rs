@@ -17,6 +17,11 @@ struct StrHdr {
 }
 
 const HDR: usize = std::mem::size_of::<StrHdr>();
+/// The layout compiled code reads: the rune count, whether runes take four
+/// bytes (else one), and where they start.
+pub const LEN: usize = std::mem::offset_of!(StrHdr, len);
+pub const WIDE: usize = std::mem::offset_of!(StrHdr, wide);
+pub const DATA: usize = HDR;
 
 pub static STRING: Type = Type { size: HDR, ptrs: &[], kind: Kind::String };
 
