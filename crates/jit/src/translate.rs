@@ -602,6 +602,11 @@ impl<'a> Translator<'a> {
                 self.trap_if(out, native::EXIT_BOUNDS, pc);
                 let elem = self.b.ins().load(I64, mem(), a, ELEM as i32);
                 let size = self.b.ins().load(I64, mem(), elem, 0);
+                let width = vm::interp::index_width(i.op) as i64;
+                if width > 0 {
+                    let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
+                    self.trap_if(small, native::EXIT_BOUNDS, pc);
+                }
                 let data = self.b.ins().load(I64, mem(), a, DATA as i32);
                 let off = self.b.ins().imul(k, size);
                 let at = self.b.ins().iadd(data, off);

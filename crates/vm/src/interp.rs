@@ -594,6 +594,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let a = s!().p();
             let k = d!().w();
             let k = bounds(k, array::len(a))?;
+            // A word access to a smaller element would reach past the data
+            // (Limbo never asks for one; a hostile module might).
+            if index_width(i.op) > array::elem_type(a).size {
+                return Err(exc(EX_BOUNDS));
+            }
             m!().set_w(array::elem(a, k).ptr() as i64);
         }
         O::Lena => d!().set_w(array::len(s!().p()) as i64),
@@ -1070,6 +1075,16 @@ fn fixed(cpu: &mut Cpu, i: &Inst) -> Result<(), Trap> {
 
 /// A frame operand of `call`, `mcall` or `spawn`: it must be the thread's
 /// newest frame.
+/// The bytes an `ind*` instruction's result is used for: at most the
+/// array's element size.
+pub fn index_width(op: O) -> usize {
+    match op {
+        O::Indw | O::Indf | O::Indl => 8,
+        O::Indb => 1,
+        _ => 0,
+    }
+}
+
 fn top_frame(p: &Prog, f: i64) -> Result<Addr, Trap> {
     match p.stack.top() {
         Some(t) if t.ptr() as i64 == f => Ok(t),

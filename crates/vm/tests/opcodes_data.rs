@@ -241,6 +241,13 @@ fn array_indexing_of_every_element_kind() {
         let (_, o) = common::run_ops(&format!("{op}\t96(fp),168(fp),$0"), data);
         assert_eq!(o, vm::Outcome::Broken("array bounds error".into()), "{op} nil");
     }
+    // Word-sized indexing into byte elements would reach past the array's
+    // data through its last element: refused.
+    for op in ["indw", "indl", "indf"] {
+        let body = format!("newa\t$4,$6,96(fp)\n{op}\t96(fp),168(fp),$3");
+        let (_, o) = common::run_ops(&body, data);
+        assert_eq!(o, vm::Outcome::Broken("array bounds error".into()), "{op} of bytes");
+    }
 }
 
 #[test]
