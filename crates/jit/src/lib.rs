@@ -13,6 +13,7 @@
 
 mod code;
 mod glue;
+mod slots;
 mod translate;
 
 use std::time::Instant;
@@ -65,10 +66,7 @@ impl Backend for Jit {
         let callees: translate::Callees = funcs
             .iter()
             .enumerate()
-            .map(|(k, f)| {
-                let idx = f.body.iter().position(|&pc| pc == f.entry).unwrap_or(0) as u32;
-                (f.entry, (&table[k] as *const glue::Entry as i64, idx))
-            })
+            .map(|(k, f)| (f.entry, (&table[k] as *const glue::Entry as i64, 0)))
             .collect();
         let mut text: Vec<u8> = Vec::new();
         let mut placed: Vec<(usize, usize)> = Vec::new(); // (function, offset)
@@ -79,12 +77,12 @@ impl Backend for Jit {
                 fell_back.push((f.entry, "jump table in module data hides its successors".to_string()));
                 continue;
             }
-            match translate::compile(self.isa(), m, &f.body, &callees) {
-                Ok(bytes) => {
+            match translate::compile(self.isa(), m, f.entry, &f.body, &callees) {
+                Ok(c) => {
                     let off = text.len().next_multiple_of(16);
                     text.resize(off, 0);
-                    text.extend_from_slice(&bytes);
-                    for (idx, &pc) in f.body.iter().enumerate() {
+                    text.extend_from_slice(&c.code);
+                    for (idx, &pc) in c.resume.iter().enumerate() {
                         // A pc in several bodies (shared code) resumes in the
                         // function that starts there, else the first found.
                         if resume[pc] == NONE || pc == f.entry {
@@ -138,8 +136,8 @@ struct Compiled {
     /// The native entry of every function (see `Jit::compile`); compiled
     /// calls read it in place, so it never moves.
     table: Box<[glue::Entry]>,
-    /// For each pc: the function to resume in and the index of the pc in
-    /// its body.
+    /// For each pc where compiled code can be entered: the function and
+    /// the index of the pc among its resume points.
     resume: Vec<(u32, u32)>,
 }
 

@@ -14,7 +14,7 @@
 //! [`vm::native::exec_one`], the interpreter's implementation, and carry on
 //! inline when it reports that execution goes on at the next instruction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -23,12 +23,12 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{ir, Context};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use dis::Opcode as O;
 use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC};
 
-use crate::glue;
+use crate::{glue, slots};
 
 const I64: ir::Type = types::I64;
 
@@ -118,6 +118,19 @@ pub struct Translator<'a> {
     /// The signature of compiled functions.
     entry_sig: ir::SigRef,
     callees: &'a Callees,
+    /// Frame slots kept in variables (see `slots`), by offset.
+    cached: Vec<(i64, Variable, ir::Type)>,
+    /// Where the dispatcher may enter, found while translating: the entry,
+    /// handlers, loop heads, and what follows calls and runtime calls.
+    resume: BTreeSet<usize>,
+}
+
+/// What compiling a function gives: its code, and the pcs it can be
+/// entered at, in the order of the entry's `resume` index (the function's
+/// entry first).
+pub struct Compiled {
+    pub code: Vec<u8>,
+    pub resume: Vec<usize>,
 }
 
 impl<'a> Translator<'a> {
@@ -125,11 +138,12 @@ impl<'a> Translator<'a> {
     pub fn build(
         isa: &dyn TargetIsa,
         m: &'a Module,
+        entry_pc: usize,
         body: &'a [usize],
         callees: &'a Callees,
         func: &'a mut Function,
         fctx: &'a mut FunctionBuilderContext,
-    ) {
+    ) -> Vec<usize> {
         let entry_sig = signature(isa, &[I64, types::I32], Some(types::I32));
         func.signature = entry_sig.clone();
         let mut b = FunctionBuilder::new(func, fctx);
@@ -148,25 +162,105 @@ impl<'a> Translator<'a> {
         let (ctx, resume) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let fp = b.ins().load(I64, mem(), ctx, CTX_FP);
         let mp = b.ins().load(I64, mem(), ctx, CTX_MP);
+        // The entry jumps to a dispatch block filled last, when the resume
+        // points are known.
+        let dispatch = b.create_block();
+        b.ins().jump(dispatch, &[]);
         let blocks: HashMap<usize, ir::Block> = body.iter().map(|&pc| (pc, b.create_block())).collect();
-        let mut t = Translator { m, b, ctx, fp, mp, blocks, rt_sigs, entry_sig, callees };
-        // The entry jump table: resume index → instruction.
-        let bad = t.b.create_block();
-        let calls: Vec<_> = body.iter().map(|pc| t.b.func.dfg.block_call(t.blocks[pc], &[])).collect();
-        let def = t.b.func.dfg.block_call(bad, &[]);
-        let jt = t.b.create_jump_table(JumpTableData::new(def, &calls));
-        t.b.ins().br_table(resume, jt);
-        t.b.switch_to_block(bad);
-        t.b.set_cold_block(bad);
-        t.b.ins().trap(ir::TrapCode::unwrap_user(1));
+        let cached = slots::cached(m, body).into_iter().map(|(o, ty)| (o, b.declare_var(ty), ty)).collect();
+        let mut resume_at = BTreeSet::from([entry_pc]);
+        for h in m.image.handlers.iter().flatten() {
+            if body.iter().any(|&pc| (h.pc1 as usize..h.pc2 as usize).contains(&pc)) {
+                let arms = h.cases.iter().map(|c| c.pc).chain([h.wildcard]);
+                resume_at.extend(
+                    arms.filter(|&pc| pc >= 0 && blocks.contains_key(&(pc as usize))).map(|pc| pc as usize),
+                );
+            }
+        }
+        let mut t =
+            Translator { m, b, ctx, fp, mp, blocks, rt_sigs, entry_sig, callees, cached, resume: resume_at };
         for (k, &pc) in body.iter().enumerate() {
             let blk = t.blocks[&pc];
             t.b.switch_to_block(blk);
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
         }
+        // Resume index → a landing block that loads the cached slots, then
+        // the instruction; the entry is index 0.
+        let mut order: Vec<usize> = vec![entry_pc];
+        order.extend(t.resume.iter().copied().filter(|&pc| pc != entry_pc && t.blocks.contains_key(&pc)));
+        let landings: Vec<ir::Block> = order
+            .iter()
+            .map(|&pc| {
+                let land = t.b.create_block();
+                t.b.switch_to_block(land);
+                t.reload_all();
+                let blk = t.blocks[&pc];
+                t.b.ins().jump(blk, &[]);
+                land
+            })
+            .collect();
+        t.b.switch_to_block(dispatch);
+        let bad = t.b.create_block();
+        let calls: Vec<_> = landings.iter().map(|&l| t.b.func.dfg.block_call(l, &[])).collect();
+        let def = t.b.func.dfg.block_call(bad, &[]);
+        let jt = t.b.create_jump_table(JumpTableData::new(def, &calls));
+        t.b.ins().br_table(resume, jt);
+        t.b.switch_to_block(bad);
+        t.b.set_cold_block(bad);
+        t.b.ins().trap(ir::TrapCode::unwrap_user(1));
         t.b.seal_all_blocks();
         t.b.finalize(isa.frontend_config());
+        order
+    }
+
+    /// The variable holding the frame slot an operand names, if cached.
+    fn slot_var(&self, o: &Opnd) -> Option<Variable> {
+        self.slot_var_ty(o).map(|(var, _)| var)
+    }
+
+    /// As [`Self::slot_var`], with the variable's type.
+    fn slot_var_ty(&self, o: &Opnd) -> Option<(Variable, ir::Type)> {
+        if o.mode != Mode::Fp {
+            return None;
+        }
+        self.cached.iter().find(|c| c.0 == o.v).map(|c| (c.1, c.2))
+    }
+
+    /// Stores one cached slot, for an access `slots` did not foresee.
+    fn spill(&mut self, off: i64, var: Variable) {
+        let v = self.b.use_var(var);
+        self.b.ins().store(mem(), v, self.fp, off as i32);
+    }
+
+    /// Stores every cached slot: memory is the truth from here.
+    fn flush(&mut self) {
+        for k in 0..self.cached.len() {
+            let (o, var, _) = self.cached[k];
+            let v = self.b.use_var(var);
+            self.b.ins().store(mem(), v, self.fp, o as i32);
+        }
+    }
+
+    /// Loads every cached slot from memory.
+    fn reload_all(&mut self) {
+        for k in 0..self.cached.len() {
+            let (o, var, ty) = self.cached[k];
+            let v = self.b.ins().load(ty, mem(), self.fp, o as i32);
+            self.b.def_var(var, v);
+        }
+    }
+
+    /// Loads the cached slots among an instruction's operands, which the
+    /// interpreter may have written.
+    fn reload_operands(&mut self, i: &Inst) {
+        for o in [&i.src, &i.mid, &i.dst] {
+            if let Some(var) = self.slot_var(o) {
+                let ty = self.cached.iter().find(|c| c.1 == var).expect("cached").2;
+                let v = self.b.ins().load(ty, mem(), self.fp, o.v as i32);
+                self.b.def_var(var, v);
+            }
+        }
     }
 
     /// Continues at `pc`: inline when it is in the body, else by leaving.
@@ -181,6 +275,7 @@ impl<'a> Translator<'a> {
 
     /// Leaves compiled code with `exit`, execution to go on at `pc`.
     fn leave(&mut self, exit: u32, pc: usize) {
+        self.flush();
         let v = self.b.ins().iconst(I64, pc as i64);
         self.b.ins().store(mem(), v, self.ctx, CTX_PC);
         let e = self.b.ins().iconst(types::I32, exit as i64);
@@ -208,8 +303,14 @@ impl<'a> Translator<'a> {
                 self.b.ins().iconst(I64, cell)
             }
             Mode::IndFp | Mode::IndMp => {
-                let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
-                let p = self.b.ins().load(I64, mem(), base, o.base as i32);
+                let base_slot = Opnd { mode: Mode::Fp, base: 0, v: o.base as i64 };
+                let p = match self.slot_var(&base_slot) {
+                    Some(var) if o.mode == Mode::IndFp => self.b.use_var(var),
+                    _ => {
+                        let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
+                        self.b.ins().load(I64, mem(), base, o.base as i32)
+                    }
+                };
                 let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
                 self.trap_if(nil, native::EXIT_NILREF, pc);
                 self.b.ins().iadd_imm_s(p, o.v)
@@ -227,6 +328,17 @@ impl<'a> Translator<'a> {
                 Ty::F | Ty::R32 => {}
             }
         }
+        if let Some((var, vty)) = self.slot_var_ty(o) {
+            match ty {
+                Ty::W | Ty::F => {
+                    let v = self.b.use_var(var);
+                    let want = if ty == Ty::F { types::F64 } else { I64 };
+                    return if want == vty { v } else { self.b.ins().bitcast(want, MemFlagsData::new(), v) };
+                }
+                // Not a width `slots` keeps; memory has it, as below.
+                _ => self.spill(o.v, var),
+            }
+        }
         let a = self.addr(o, pc);
         match ty {
             Ty::B => self.b.ins().uload8(I64, mem(), a, 0),
@@ -238,6 +350,25 @@ impl<'a> Translator<'a> {
     }
 
     fn store(&mut self, o: &Opnd, ty: Ty, v: Value, pc: usize) {
+        if let Some((var, vty)) = self.slot_var_ty(o) {
+            if matches!(ty, Ty::W | Ty::F) {
+                let have = self.b.func.dfg.value_type(v);
+                let v = if have == vty { v } else { self.b.ins().bitcast(vty, MemFlagsData::new(), v) };
+                self.b.def_var(var, v);
+                return;
+            }
+            // A narrower write: to memory, whence the variable is reloaded.
+            self.spill(o.v, var);
+            let a = self.b.ins().iadd_imm_s(self.fp, o.v);
+            match ty {
+                Ty::B => self.b.ins().istore8(mem(), v, a, 0),
+                Ty::S16 => self.b.ins().istore16(mem(), v, a, 0),
+                _ => self.b.ins().store(mem(), v, a, 0),
+            };
+            let r = self.b.ins().load(vty, mem(), self.fp, o.v as i32);
+            self.b.def_var(var, r);
+            return;
+        }
         let a = self.addr(o, pc);
         match ty {
             Ty::B => self.b.ins().istore8(mem(), v, a, 0),
@@ -277,6 +408,7 @@ impl<'a> Translator<'a> {
     /// An unconditional transfer to `target`; backward ones spend budget.
     fn jump(&mut self, pc: usize, target: usize) {
         if target <= pc {
+            self.resume.insert(target);
             let cost = (pc - target + 1) as i64;
             let left = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
             let left = self.b.ins().iadd_imm_s(left, -cost);
@@ -323,9 +455,13 @@ impl<'a> Translator<'a> {
 
     /// Runs the instruction with the interpreter.
     fn call_runtime(&mut self, pc: usize, next: Option<usize>) {
+        self.flush();
+        self.resume.insert(pc + 1);
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let r = self.rt(Rt::ExecOne, &[pcv]).expect("an exit code");
         self.leave_unless_none(r);
+        let m = self.m;
+        self.reload_operands(&m.code[pc]);
         self.fall(pc, next);
     }
 
@@ -382,6 +518,7 @@ impl<'a> Translator<'a> {
     /// Stores pointer `v`, which carries a reference, into `dst`, dropping
     /// the reference of the pointer it replaces.
     fn put_ptr(&mut self, dst: &Opnd, v: Value, pc: usize) {
+        debug_assert!(self.slot_var(dst).is_none(), "a pointer in a cached slot");
         let a = self.addr(dst, pc);
         let old = self.b.ins().load(I64, mem(), a, 0);
         self.b.ins().store(mem(), v, a, 0);
@@ -403,6 +540,8 @@ impl<'a> Translator<'a> {
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let tv = self.b.ins().iconst(I64, target as i64);
         let ev = self.b.ins().iconst(I64, extent);
+        self.flush();
+        self.resume.insert(pc + 1);
         let r = self.rt(Rt::Call, &[f, pcv, tv, ev]).expect("an exit code");
         self.leave_unless_none(r);
         let Some(&(slot, idx)) = self.callees.get(&target) else {
@@ -670,9 +809,13 @@ impl<'a> Translator<'a> {
                         let v = self.b.ins().uload8(I64, mem(), l, vm::list::HEAD as i32);
                         self.store(&i.dst, B, v, pc);
                     }
-                    O::Headw | O::Headf | O::Headl => {
+                    O::Headw | O::Headl => {
                         let v = self.b.ins().load(I64, mem(), l, vm::list::HEAD as i32);
                         self.store(&i.dst, W, v, pc);
+                    }
+                    O::Headf => {
+                        let v = self.b.ins().load(types::F64, mem(), l, vm::list::HEAD as i32);
+                        self.store(&i.dst, F, v, pc);
                     }
                     _ => {
                         let at = if i.op == O::Tail { vm::list::TAIL } else { vm::list::HEAD };
@@ -766,21 +909,22 @@ fn int_cc(op: O, byte: bool) -> IntCC {
     }
 }
 
-/// Compiles one function to machine code bytes.
+/// Compiles the function at `entry` whose instructions are `body`.
 pub fn compile(
     isa: &dyn TargetIsa,
     m: &Module,
+    entry: usize,
     body: &[usize],
     callees: &Callees,
-) -> Result<Vec<u8>, String> {
+) -> Result<Compiled, String> {
     let mut ctx = Context::new();
-    ctx.func.name = UserFuncName::user(0, body[0] as u32);
+    ctx.func.name = UserFuncName::user(0, entry as u32);
     let mut fctx = FunctionBuilderContext::new();
-    Translator::build(isa, m, body, callees, &mut ctx.func, &mut fctx);
+    let resume = Translator::build(isa, m, entry, body, callees, &mut ctx.func, &mut fctx);
     let mut ctrl = Default::default();
     let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
     if !code.buffer.relocs().is_empty() {
         return Err("compiled code needs relocation".into());
     }
-    Ok(code.code_buffer().to_vec())
+    Ok(Compiled { code: code.code_buffer().to_vec(), resume })
 }
