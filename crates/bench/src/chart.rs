@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One configuration's milliseconds, by workload in table order.
 pub struct Series<'a> {
@@ -72,24 +73,23 @@ fn bars<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(110)
-        .build_cartesian_2d((lo..hi).log_scale(), rows..0.0)
+        // Room below the last group for the legend.
+        .build_cartesian_2d((lo..hi).log_scale(), rows + 0.3 * series.len() as f64 + 0.3..0.0)
         .map_err(err)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(workloads.len() * 2 + 1)
-        .y_label_formatter(&|y| {
-            // Labels sit at the middle of each group.
-            let k = y.floor() as usize;
-            if (y - k as f64 - 0.5).abs() < 0.01 {
-                workloads.get(k).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .y_labels(0)
         .x_label_formatter(&|x| format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_string())
         .draw()
         .map_err(err)?;
+    // Each group's name, left of the axis at the group's middle.
+    let base = area.get_base_pixel();
+    let style = TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    for (k, w) in workloads.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(lo, k as f64 + 0.5));
+        area.draw(&Text::new(w.clone(), (x - base.0 - 8, y - base.1), style.clone())).map_err(err)?;
+    }
     let n = series.len() as f64;
     for (s, (title, values)) in series.iter().enumerate() {
         let colour = COLOURS[s % COLOURS.len()];

@@ -68,6 +68,7 @@ impl Backend for Jit {
             .enumerate()
             .map(|(k, f)| (f.entry, (&table[k] as *const glue::Entry as i64, 0)))
             .collect();
+        let mut ws = translate::Workspace::default();
         let mut text: Vec<u8> = Vec::new();
         let mut placed: Vec<(usize, usize)> = Vec::new(); // (function, offset)
         let mut resume = vec![NONE; m.code.len()];
@@ -77,7 +78,7 @@ impl Backend for Jit {
                 fell_back.push((f.entry, "jump table in module data hides its successors".to_string()));
                 continue;
             }
-            match translate::compile(self.isa(), m, f.entry, &f.body, &callees) {
+            match translate::compile(self.isa(), &mut ws, m, f.entry, &f.body, &callees) {
                 Ok(c) => {
                     let off = text.len().next_multiple_of(16);
                     text.resize(off, 0);

@@ -909,18 +909,26 @@ fn int_cc(op: O, byte: bool) -> IntCC {
     }
 }
 
+/// Cranelift's working memory, kept from one function to the next.
+#[derive(Default)]
+pub struct Workspace {
+    ctx: Option<Context>,
+    fctx: FunctionBuilderContext,
+}
+
 /// Compiles the function at `entry` whose instructions are `body`.
 pub fn compile(
     isa: &dyn TargetIsa,
+    ws: &mut Workspace,
     m: &Module,
     entry: usize,
     body: &[usize],
     callees: &Callees,
 ) -> Result<Compiled, String> {
-    let mut ctx = Context::new();
+    let ctx = ws.ctx.get_or_insert_with(Context::new);
+    ctx.clear();
     ctx.func.name = UserFuncName::user(0, entry as u32);
-    let mut fctx = FunctionBuilderContext::new();
-    let resume = Translator::build(isa, m, entry, body, callees, &mut ctx.func, &mut fctx);
+    let resume = Translator::build(isa, m, entry, body, callees, &mut ctx.func, &mut ws.fctx);
     let mut ctrl = Default::default();
     let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
     if !code.buffer.relocs().is_empty() {
