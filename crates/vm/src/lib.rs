@@ -19,7 +19,7 @@ pub mod stack;
 pub mod string;
 pub mod types;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -93,7 +93,8 @@ pub struct Vm {
     pub config: Config,
     /// Modules by path, loaded once and shared by all instances.
     modules: HashMap<String, Rc<Module>>,
-    progs: BTreeMap<i32, Box<Prog>>,
+    /// Every thread but the running one (the scheduler takes it out).
+    progs: HashMap<i32, Box<Prog>>,
     runq: VecDeque<i32>,
     next_pid: i32,
     main_pid: i32,
@@ -132,7 +133,7 @@ impl Vm {
             heap: Heap::new(),
             config,
             modules: HashMap::new(),
-            progs: BTreeMap::new(),
+            progs: HashMap::new(),
             runq: VecDeque::new(),
             next_pid: 1,
             main_pid: 0,
@@ -360,7 +361,8 @@ impl Vm {
             outcome = Outcome::Deadlock;
         }
         // Threads blocked forever are reclaimed with everything they hold.
-        let left: Vec<i32> = self.progs.keys().copied().collect();
+        let mut left: Vec<i32> = self.progs.keys().copied().collect();
+        left.sort_unstable();
         for pid in left {
             if let Some(p) = self.progs.remove(&pid) {
                 self.end_prog(p);
@@ -383,12 +385,14 @@ impl Vm {
 
     fn wake_sleepers(&mut self) {
         let now = Instant::now();
-        let due: Vec<i32> = self
+        let mut due: Vec<i32> = self
             .progs
             .values()
             .filter(|p| matches!(p.state, State::Sleep(t) if t <= now))
             .map(|p| p.pid)
             .collect();
+        // In the order they were made, as they were queued.
+        due.sort_unstable();
         for pid in due {
             self.make_ready(pid);
         }
