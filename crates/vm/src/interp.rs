@@ -685,36 +685,43 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 }
             }
         }
+        // Instructions that make an object resolve their destination
+        // first: a nil one raises before the object exists, not after,
+        // which would leave it unreferenced.
         O::Cvtca => {
-            let b = string::to_utf8(s!().p());
+            let (b, d) = (string::to_utf8(s!().p()), d!());
             let a = array::from_bytes(heap, &b);
-            d!().put_p(heap, a);
+            d.put_p(heap, a);
         }
         O::Cvtac => {
-            let a = s!().p();
+            let (a, d) = (s!().p(), d!());
             let s = string::from_utf8(heap, array::bytes(a));
-            d!().put_p(heap, s);
+            d.put_p(heap, s);
         }
         O::Cvtwc => {
             // Inferno formats the word with `%d`, which takes its low 32 bits.
-            let s = string::from_str(heap, &(s!().w() as i32).to_string());
-            d!().put_p(heap, s);
+            let (v, d) = (s!().w(), d!());
+            let s = string::from_str(heap, &(v as i32).to_string());
+            d.put_p(heap, s);
         }
         O::Cvtlc => {
-            let s = string::from_str(heap, &s!().l().to_string());
-            d!().put_p(heap, s);
+            let (v, d) = (s!().l(), d!());
+            let s = string::from_str(heap, &v.to_string());
+            d.put_p(heap, s);
         }
         O::Cvtfc => {
-            let s = string::from_str(heap, &builtin::fmt::real_to_string(s!().f()));
-            d!().put_p(heap, s);
+            let (v, d) = (s!().f(), d!());
+            let s = string::from_str(heap, &builtin::fmt::real_to_string(v));
+            d.put_p(heap, s);
         }
         O::Cvtcw => d!().set_w(string::to_word(s!().p())),
         O::Cvtcl => d!().set_l(string::to_big(s!().p())),
         O::Cvtcf => d!().set_f(string::to_real(s!().p())),
         O::New | O::Newz => {
             let t = cpu.module().types[i.src.imm() as usize];
+            let d = d!();
             let o = heap.alloc(t, 0);
-            d!().put_p(heap, o);
+            d.put_p(heap, o);
         }
         O::Mnewz => {
             let ml = nonnil(s!().p()).map_err(|_| exc(EX_MODULE))?;
@@ -723,8 +730,9 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 Some(m) => *m.types.get(k as usize).ok_or_else(|| exc(EX_BOUNDS))?,
                 None => return Err(exc(EX_MODULE)),
             };
+            let d = d!();
             let o = heap.alloc(t, 0);
-            d!().put_p(heap, o);
+            d.put_p(heap, o);
         }
         O::Newa | O::Newaz => {
             let n = s!().w();
@@ -735,8 +743,9 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if (n as u128) * (t.size as u128) > (1u128 << 31) {
                 return Err(exc(crate::EX_HEAP));
             }
+            let d = d!();
             let a = array::alloc(heap, t, n as usize);
-            d!().put_p(heap, a);
+            d.put_p(heap, a);
         }
         O::Newcb | O::Newcw | O::Newcf | O::Newcp | O::Newcl | O::Newcm | O::Newcmp => {
             let cap = if i.mid.mode == Mode::None { 0 } else { cpu.addr(&i.mid)?.w() };
@@ -761,9 +770,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if (cap as u128) * (t.size as u128) > (1u128 << 31) {
                 return Err(exc(crate::EX_HEAP));
             }
+            let d = d!();
             let heap = &mut vm.heap;
             let c = chan::new(heap, t, cap as usize);
-            d!().put_p(heap, c);
+            d.put_p(heap, c);
         }
         O::Consb | O::Consw | O::Consp | O::Consf | O::Consl | O::Consm | O::Consmp => {
             let (size, elem): (usize, Option<&'static Type>) = match i.op {

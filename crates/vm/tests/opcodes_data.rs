@@ -401,6 +401,16 @@ fn type_checks() {
 fn nil_dereferences_through_operands() {
     assert_eq!(ops_raise("movw\t8(96(fp)),160(fp)", ""), "dereference of nil");
     assert_eq!(ops_raise("movw\t$1,8(96(fp))", ""), "dereference of nil");
+    // Nothing is made for a nil destination (run_ops checks nothing leaks),
+    // and checks of the size still come first, as in Inferno.
+    for make in
+        ["new\t$4", "newz\t$4", "newa\t$3,$5", "newaz\t$3,$4", "newcw\t$2", "cvtwc\t$7", "cvtlc\t24(mp)"]
+            .into_iter()
+            .chain(["cvtfc\t24(mp)", "cvtca\t24(mp)", "cvtac\t104(fp)", "self\t104(fp)\nmnewz\t104(fp),$5"])
+    {
+        assert_eq!(ops_raise(&format!("{make},8(96(fp))"), ""), "dereference of nil", "{make}");
+    }
+    assert_eq!(ops_raise("newa\t$-1,$5,8(96(fp))", ""), "negative array size");
 }
 
 #[test]
