@@ -1,0 +1,268 @@
+//! The generator's program representation and its rendering as Dis
+//! assembler.
+//!
+//! Programs are kept as statements rather than text so that a failing
+//! program can be shrunk by deleting statements: a statement is a run of
+//! instructions that no branch enters except at its own labels, so taking
+//! one out leaves every other statement well-formed.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::layout::{self, ty};
+
+/// A branch target. Labels of case `k` have scope `k + 1`; scope 0 is the
+/// module's own code (init and the dump function).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label {
+    pub scope: u32,
+    pub id: u32,
+}
+
+/// An operand, written as in Inferno's assembler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opd {
+    /// `$v`; also type numbers.
+    Imm(i64),
+    /// `n(fp)`.
+    Fp(i32),
+    /// `n(mp)`.
+    Mp(i32),
+    /// `off(ptr(fp))`.
+    IFp { off: i32, ptr: i32 },
+    /// `off(ptr(mp))`.
+    IMp { off: i32, ptr: i32 },
+    /// `$pc` of a label.
+    Lab(Label),
+}
+
+/// One instruction: its assembler name and operands in assembler order.
+#[derive(Clone, Debug)]
+pub struct Ins {
+    pub op: &'static str,
+    pub args: Vec<Opd>,
+}
+
+/// An instruction or a label within straight-line code.
+#[derive(Clone, Debug)]
+pub enum Item {
+    I(Ins),
+    L(Label),
+}
+
+/// Builds an [`Item::I`].
+pub fn ins(op: &'static str, args: &[Opd]) -> Item {
+    Item::I(Ins { op, args: args.to_vec() })
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// Instructions run as a unit: branches from outside never land in
+    /// the middle (its own labels serve only its own branches).
+    Code(Vec<Item>),
+    /// A target of forward branches and handler ranges; never removed.
+    Label(Label),
+    /// `body` run `times` times, counting down in frame word `counter`.
+    Loop { counter: i32, times: i64, top: Label, body: Vec<Stmt> },
+}
+
+/// An exception handler: it covers the instructions from `from` up to
+/// `to`, stores the exception at `eoff` and resets the frame's pointers of
+/// type `desc` (or none for -1).
+#[derive(Clone, Debug)]
+pub struct Handler {
+    pub from: Label,
+    pub to: Label,
+    pub eoff: i32,
+    pub desc: i32,
+    pub cases: Vec<(String, Label)>,
+    pub wildcard: Option<Label>,
+}
+
+/// A generated function: `body` (shrinkable), then at `end` the `tail`
+/// (what it reports and returns), which handlers may jump to.
+#[derive(Clone, Debug)]
+pub struct Func {
+    pub entry: Label,
+    pub body: Vec<Stmt>,
+    pub end: Label,
+    pub tail: Vec<Item>,
+    pub handlers: Vec<Handler>,
+}
+
+/// One test case: a function init calls, and the helpers it calls.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub id: u32,
+    pub funcs: Vec<Func>,
+}
+
+/// A module: init calls every case in turn. With `catch`, init catches
+/// what a case lets through, reports it and goes on with the next case;
+/// without, it kills the program.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub cases: Vec<Case>,
+    pub catch: bool,
+}
+
+impl Stmt {
+    /// Flattens into `out`.
+    fn emit(&self, out: &mut Vec<Item>) {
+        match self {
+            Stmt::Code(items) => out.extend(items.iter().cloned()),
+            Stmt::Label(l) => out.push(Item::L(*l)),
+            Stmt::Loop { counter, times, top, body } => {
+                out.push(ins("movw", &[Opd::Imm(*times), Opd::Fp(*counter)]));
+                out.push(Item::L(*top));
+                for s in body {
+                    s.emit(out);
+                }
+                out.push(ins("subw", &[Opd::Imm(1), Opd::Fp(*counter)]));
+                out.push(ins("bgtw", &[Opd::Fp(*counter), Opd::Imm(0), Opd::Lab(*top)]));
+            }
+        }
+    }
+}
+
+/// Module-level labels of init: where the call of the case at position
+/// `k` starts (or init's end, after the last).
+fn init_label(k: usize) -> Label {
+    Label { scope: 0, id: 1000 + k as u32 }
+}
+
+/// The whole module as assembler text.
+pub fn render(p: &Program) -> String {
+    let mut code: Vec<Item> = Vec::new();
+    let mut handlers: Vec<Handler> = Vec::new();
+    init(p, &mut code, &mut handlers);
+    let dump = layout::dump();
+    code.extend(dump.code);
+    code.extend(layout::setup());
+    for case in &p.cases {
+        for f in &case.funcs {
+            code.push(Item::L(f.entry));
+            for s in &f.body {
+                s.emit(&mut code);
+            }
+            code.push(Item::L(f.end));
+            code.extend(f.tail.iter().cloned());
+            handlers.extend(f.handlers.iter().cloned());
+        }
+    }
+    // Pass 1: the pc of every label.
+    let mut pcs: HashMap<Label, usize> = HashMap::new();
+    let mut pc = 0;
+    for it in &code {
+        match it {
+            Item::I(_) => pc += 1,
+            Item::L(l) => {
+                let old = pcs.insert(*l, pc);
+                assert!(old.is_none(), "label {l:?} placed twice");
+            }
+        }
+    }
+    let at = |l: &Label| *pcs.get(l).unwrap_or_else(|| panic!("label {l:?} never placed"));
+    // Pass 2: text.
+    let mut out = String::with_capacity(pc * 32);
+    let flags = if handlers.is_empty() { "hasldt" } else { "hasexcept,hasldt" };
+    writeln!(out, "\tflags\t{flags}\n\tstack\t4096").unwrap();
+    for it in &code {
+        let Item::I(i) = it else { continue };
+        out.push('\t');
+        out.push_str(i.op);
+        for (k, a) in i.args.iter().enumerate() {
+            out.push(if k == 0 { '\t' } else { ',' });
+            match *a {
+                Opd::Imm(v) => write!(out, "${v}"),
+                Opd::Fp(o) => write!(out, "{o}(fp)"),
+                Opd::Mp(o) => write!(out, "{o}(mp)"),
+                Opd::IFp { off, ptr } => write!(out, "{off}({ptr}(fp))"),
+                Opd::IMp { off, ptr } => write!(out, "{off}({ptr}(mp))"),
+                Opd::Lab(l) => write!(out, "${}", at(&l)),
+            }
+            .unwrap();
+        }
+        out.push('\n');
+    }
+    writeln!(out, "\tentry\t0,{}", ty::INIT).unwrap();
+    for (id, size, ptrs) in layout::types(dump.print_size, &dump.print_ptrs) {
+        writeln!(out, "\tdesc\t${id},{size},\"{}\"", pointer_map(&ptrs)).unwrap();
+    }
+    let resume: Vec<usize> = (1..=p.cases.len()).map(|k| at(&init_label(k))).collect();
+    layout::data(&mut out, &dump.fmt, &resume);
+    writeln!(out, "\tmodule\tDiff\n\tlink\t{},0,0x4244b354,\"init\"", ty::INIT).unwrap();
+    writeln!(out, "\tldt\t1\n\text\t0xac849033,\"print\"").unwrap();
+    if !handlers.is_empty() {
+        writeln!(out, "\texceptions\t{}", handlers.len()).unwrap();
+        for h in &handlers {
+            writeln!(
+                out,
+                "\texception\t{},{},{},{},{},0",
+                at(&h.from),
+                at(&h.to),
+                h.eoff,
+                h.desc,
+                h.cases.len()
+            )
+            .unwrap();
+            for (name, l) in &h.cases {
+                writeln!(out, "\texctab\t\"{name}\",{}", at(l)).unwrap();
+            }
+            // The assembler wants the wildcard line; -1 is none.
+            let wildcard = h.wildcard.map_or(-1, |l| at(&l) as i64);
+            writeln!(out, "\texctab\t*,{wildcard}").unwrap();
+        }
+    }
+    out
+}
+
+/// init: loads Sys, then calls each case. With `catch`, a handler over
+/// the calls reports what a case let through (with the case's position
+/// in the module) and goes on with the next through a `goto` table.
+fn init(p: &Program, code: &mut Vec<Item>, handlers: &mut Vec<Handler>) {
+    use layout::init::*;
+    use layout::mp;
+    use Opd::*;
+    code.push(ins("load", &[Mp(mp::SYS_NAME), Imm(0), Mp(mp::SYS)]));
+    for (k, c) in p.cases.iter().enumerate() {
+        code.push(Item::L(init_label(k)));
+        code.push(ins("movw", &[Imm(k as i64), Fp(CASE)]));
+        code.push(ins("frame", &[Imm(ty::SCRATCH as i64), Fp(CALL)]));
+        code.push(ins("call", &[Fp(CALL), Lab(c.funcs[0].entry)]));
+    }
+    let end = init_label(p.cases.len());
+    code.push(Item::L(end));
+    code.push(ins("ret", &[]));
+    if !p.catch {
+        return;
+    }
+    let report = Label { scope: 0, id: 999 };
+    code.push(Item::L(report));
+    code.push(ins("frame", &[Imm(ty::INIT_PRINT as i64), Fp(PRINT)]));
+    code.push(ins("movp", &[Mp(mp::INIT_FMT), IFp { off: 64, ptr: PRINT }]));
+    code.push(ins("movw", &[Fp(CASE), IFp { off: 72, ptr: PRINT }]));
+    code.push(ins("movp", &[Fp(EXC), IFp { off: 80, ptr: PRINT }]));
+    code.push(ins("mcall", &[Fp(PRINT), Imm(0), Mp(mp::SYS)]));
+    code.push(ins("goto", &[Fp(CASE), Mp(mp::RESUME)]));
+    handlers.push(Handler {
+        from: init_label(0),
+        to: end,
+        eoff: EXC,
+        desc: -1,
+        cases: Vec::new(),
+        wildcard: Some(report),
+    });
+}
+
+/// A type's pointer map in the assembler's hex: one bit per word, most
+/// significant first.
+pub fn pointer_map(ptrs: &[i32]) -> String {
+    let Some(&last) = ptrs.iter().max() else { return String::new() };
+    let mut bytes = vec![0u8; (last as usize / 8) / 8 + 1];
+    for &p in ptrs {
+        let w = p as usize / 8;
+        bytes[w / 8] |= 0x80 >> (w % 8);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
