@@ -515,11 +515,11 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(done);
     }
 
-    /// Stores pointer `v`, which carries a reference, into `dst`, dropping
-    /// the reference of the pointer it replaces.
-    fn put_ptr(&mut self, dst: &Opnd, v: Value, pc: usize) {
-        debug_assert!(self.slot_var(dst).is_none(), "a pointer in a cached slot");
-        let a = self.addr(dst, pc);
+    /// Stores pointer `v`, which carries a reference, at `a`, dropping the
+    /// reference of the pointer it replaces. Callers resolve `a` before
+    /// they take the reference, so that a nil base raises with nothing
+    /// retained, as in the interpreter.
+    fn put_ptr(&mut self, a: Value, v: Value) {
         let old = self.b.ins().load(I64, mem(), a, 0);
         self.b.ins().store(mem(), v, a, 0);
         self.drop_ref(old);
@@ -753,15 +753,21 @@ impl<'a> Translator<'a> {
                 self.fall(pc, next);
             }
             O::Movp if i.src.mode != Mode::Imm => {
+                // Both operands resolved before the count changes: a nil
+                // one raises with nothing retained.
                 let v = self.load(&i.src, W, pc);
+                let a = self.addr(&i.dst, pc);
                 self.retain(v);
-                self.put_ptr(&i.dst, v, pc);
+                self.put_ptr(a, v);
                 self.fall(pc, next);
             }
             O::New | O::Newz => {
+                // The destination first: a nil one raises before anything
+                // is made, as in the interpreter.
+                let a = self.addr(&i.dst, pc);
                 let t = self.type_addr(i.src.imm());
                 let o = self.rt(Rt::Alloc, &[t]).expect("an object");
-                self.put_ptr(&i.dst, o, pc);
+                self.put_ptr(a, o);
                 self.fall(pc, next);
             }
             O::Lena | O::Lenc => {
@@ -819,9 +825,10 @@ impl<'a> Translator<'a> {
                     }
                     _ => {
                         let at = if i.op == O::Tail { vm::list::TAIL } else { vm::list::HEAD };
+                        let d = self.addr(&i.dst, pc);
                         let v = self.b.ins().load(I64, mem(), l, at as i32);
                         self.retain(v);
-                        self.put_ptr(&i.dst, v, pc);
+                        self.put_ptr(d, v);
                     }
                 }
                 self.fall(pc, next);
