@@ -87,6 +87,11 @@ impl ChanState {
 
 /// Copies a value of type `t` from `src` to `dst`: both then hold a reference.
 pub fn copy(heap: &mut Heap, t: &Type, dst: Addr, src: Addr) {
+    if dst == src {
+        // Onto itself (`movmp 0(x), $t, 0(x)`): nothing changes. Going on
+        // would nil the pointers before copying them over themselves.
+        return;
+    }
     src.inc_ptrs(t);
     dst.dec_ptrs(heap, t);
     dst.copy_from(src, t.size);

@@ -373,6 +373,12 @@ fn moves_of_pointers_and_records_count_references() {
         "mp 40 f8\nstring @mp+32,\"str\"",
     );
     assert_eq!(out, "str\n0\n3\nstr\n1\n2\n");
+    // A record moved onto itself keeps its pointers (and leaks nothing).
+    let out = ops_with(
+        "new\t$4,96(fp)\nmovp\t32(mp),8(96(fp))\nmovmp\t0(96(fp)),$4,0(96(fp))\nprint.s\t8(96(fp))",
+        "mp 40 f8\nstring @mp+32,\"str\"",
+    );
+    assert_eq!(out, "str\n");
 }
 
 #[test]
