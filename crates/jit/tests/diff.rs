@@ -1,6 +1,6 @@
 //! Differential testing: random well-formed Dis programs run under the
 //! interpreter (the reference) and with the JIT must print the same text,
-//! end the same way and leave the same number of heap objects.
+//! end the same way and leave the same number of heap objects: none.
 //!
 //! A generated *program* is one case function (see `diff/gen.rs`); a module
 //! packs [`CASES_PER_MODULE`] of them, called in turn from init, which
@@ -21,11 +21,12 @@ mod common;
 mod generator;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use generator::gen;
-use generator::ir::{render, Case, Program, Stmt};
-use vm::Outcome;
+use generator::ir::{render, Case, Item, Label, Opd, Program, Stmt};
+use vm::{Config, Outcome, Vm};
 
 const CASES_PER_MODULE: usize = 100;
 /// Programs per run unless `DITE_DIFF_CASES` says otherwise.
@@ -45,18 +46,43 @@ struct Run {
     objects: usize,
 }
 
-/// Runs `src` under the interpreter or the JIT. A panic in the VM counts
-/// as an outcome, so that it is compared and shrunk like any other.
-fn run(src: &str, jit: bool) -> Run {
-    let backend = jit.then(|| jit::backend().expect("a JIT for this host"));
-    match catch_unwind(AssertUnwindSafe(|| common::run_asm_with(src, &[], backend))) {
-        Ok((text, outcome, vm)) => {
+/// Assembles `src` into a `.dis` file once for both runs (it is the
+/// larger part of a run's cost after compiling). Generated programs must
+/// be valid: anything else is a generator bug.
+fn write_module(src: &str) -> PathBuf {
+    let bug = |e: &dyn std::fmt::Display| -> ! { panic!("generator bug: {e}\n{src}") };
+    let m = dis::asm::assemble(src).unwrap_or_else(|e| bug(&e));
+    dis::validate::validate(&m, dis::WordSize::W8, None).unwrap_or_else(|e| bug(&e));
+    let bytes = dis::write::encode(&m).unwrap_or_else(|e| bug(&e));
+    let hash =
+        src.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let path = std::env::temp_dir().join(format!("dite-diff-{}-{hash:016x}.dis", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs a module under the interpreter or the JIT. A panic in the VM
+/// counts as an outcome, so that it is compared and shrunk like any other.
+fn run(path: &Path, jit: bool) -> Run {
+    let out = common::Capture::default();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut vm = Vm::with_output(Config::default(), Box::new(out.clone()));
+        if jit {
+            vm.set_backend(jit::backend().expect("a JIT for this host"));
+        }
+        let path = path.to_string_lossy().into_owned();
+        let outcome = vm.run_program(&path, std::slice::from_ref(&path)).expect("the module loads");
+        (outcome, vm.heap.stats().objects)
+    }));
+    let text = String::from_utf8_lossy(&out.0.borrow()).into_owned();
+    match result {
+        Ok((outcome, objects)) => {
             let outcome = match outcome {
                 Outcome::Done => "done".to_string(),
                 Outcome::Broken(msg) => format!("broken: {msg}"),
                 Outcome::Deadlock => "deadlock".to_string(),
             };
-            Run { text, outcome, objects: vm.heap.stats().objects }
+            Run { text, outcome, objects }
         }
         Err(e) => {
             let msg = e
@@ -64,31 +90,57 @@ fn run(src: &str, jit: bool) -> Run {
                 .cloned()
                 .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Run { text: String::new(), outcome: format!("panic: {msg}"), objects: 0 }
+            Run { text, outcome: format!("panic: {msg}"), objects: 0 }
         }
     }
 }
 
-/// The interpreter's and the JIT's runs, if they differ (or the
-/// interpreter panicked).
-fn differs(p: &Program) -> Option<(String, Run, Run)> {
-    let src = render(p);
-    check_valid(&src);
-    let (interp, jit) = (run(&src, false), run(&src, true));
-    // The interpreter must not panic either, whatever the JIT does.
-    let bad = interp != jit || interp.outcome.starts_with("panic");
-    bad.then_some((src, interp, jit))
+/// What can be wrong with a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// The JIT's run differs from the interpreter's.
+    Differ,
+    /// The interpreter panics (whatever the JIT does).
+    Panics,
+    /// Both runs leave the same objects behind: a reference-count bug
+    /// shared by both.
+    Leaks,
 }
 
-/// Generated programs must be valid: anything else is a generator bug.
-fn check_valid(src: &str) {
-    let m = dis::asm::assemble(src).unwrap_or_else(|e| panic!("generator bug: {e}\n{src}"));
-    if let Err(e) = dis::validate::validate(&m, dis::WordSize::W8, None) {
-        panic!("generator bug: {e}\n{src}");
+impl Fault {
+    fn describe(self) -> &'static str {
+        match self {
+            Fault::Differ => "the JIT and the interpreter differ",
+            Fault::Panics => "the interpreter panics",
+            Fault::Leaks => "objects are left after the program",
+        }
     }
-    if let Err(e) = dis::write::encode(&m) {
-        panic!("generator bug: {e}\n{src}");
-    }
+}
+
+/// A program that fails, and how.
+struct Failure {
+    fault: Fault,
+    src: String,
+    interp: Run,
+    jit: Run,
+}
+
+/// Runs `p` both ways; what is wrong, if anything.
+fn check(p: &Program) -> Option<Failure> {
+    let src = render(p);
+    let path = write_module(&src);
+    let (interp, jit) = (run(&path, false), run(&path, true));
+    std::fs::remove_file(&path).unwrap();
+    let fault = if interp.outcome.starts_with("panic") {
+        Fault::Panics
+    } else if interp != jit {
+        Fault::Differ
+    } else if interp.objects != 0 {
+        Fault::Leaks
+    } else {
+        return None;
+    };
+    Some(Failure { fault, src, interp, jit })
 }
 
 /// The seed of case `k` of module `seed`.
@@ -133,13 +185,15 @@ fn run_part(part: u64) {
         }
         programs += p.cases.len();
         modules += 1;
-        if let Some((src, interp, jit)) = differs(&p) {
-            report(seed, p, &src, &interp, &jit);
+        if let Some(f) = check(&p) {
+            report(seed, p, f);
         }
         if single {
             // For a look at what a seed does.
             let src = render(&p);
-            let r = run(&src, false);
+            let path = write_module(&src);
+            let r = run(&path, false);
+            std::fs::remove_file(&path).unwrap();
             std::fs::write(target_dir().join(format!("diff-{seed}.s")), &src).unwrap();
             let out = format!("{}\n{}, {} objects left\n", r.text, r.outcome, r.objects);
             std::fs::write(target_dir().join(format!("diff-{seed}.out")), out).unwrap();
@@ -171,31 +225,51 @@ parts! {
 }
 
 /// Shrinks a failing module, writes it out and fails the test.
-fn report(seed: u64, p: Program, src: &str, interp: &Run, jit: &Run) -> ! {
+fn report(seed: u64, p: Program, whole: Failure) -> ! {
     let dir = target_dir();
     let full = dir.join(format!("diff-fail-{seed}-full.s"));
-    std::fs::write(&full, src).unwrap();
-    let small = shrink(p);
-    let (small_src, a, b) = differs(&small).expect("the shrunk program still differs");
+    std::fs::write(&full, &whole.src).unwrap();
+    let fault = whole.fault;
+    let small = shrink(p, &|q| check(q).is_some_and(|f| f.fault == fault));
+    let f = check(&small).expect("the shrunk program still fails");
     let path = dir.join(format!("diff-fail-{seed}.s"));
-    std::fs::write(&path, &small_src).unwrap();
+    std::fs::write(&path, &f.src).unwrap();
     let cases: Vec<u32> = small.cases.iter().map(|c| c.id).collect();
     panic!(
-        "the JIT and the interpreter differ on seed {seed} (DITE_DIFF_SEED={seed}), case(s) {cases:?}\n\
-         shrunk program ({}):\n{small_src}\n\
+        "{} on seed {seed} (DITE_DIFF_SEED={seed}), case(s) {cases:?}\n\
+         shrunk program ({}; the dump function left out):\n{}\n\
          interpreter: {} objects left, {}\n{}\n\
          jit: {} objects left, {}\n{}\n\
          whole module ({}): first differing lines:\n{}",
+        fault.describe(),
         path.display(),
-        a.objects,
-        a.outcome,
-        a.text,
-        b.objects,
-        b.outcome,
-        b.text,
+        without_dump(&f.src),
+        f.interp.objects,
+        f.interp.outcome,
+        f.interp.text,
+        f.jit.objects,
+        f.jit.outcome,
+        f.jit.text,
         full.display(),
-        first_difference(interp, jit),
+        first_difference(&whole.interp, &whole.jit),
     );
+}
+
+/// The source without the dump function's body, which is long and the
+/// same in every module.
+fn without_dump(src: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for line in src.lines() {
+        if line.starts_with('#') {
+            skip = line.starts_with(generator::ir::DUMP_MARK);
+        }
+        if !skip || line.starts_with('#') {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Cargo's target directory, where failing programs are written.
@@ -220,30 +294,30 @@ fn first_difference(a: &Run, b: &Run) -> String {
     )
 }
 
-/// A smaller program that still differs: one case if one differs alone,
-/// else the fewest cases that do; then as few statements as still differ.
-fn shrink(p: Program) -> Program {
+/// A smaller program that still `fails`: one case if one fails alone,
+/// else the fewest cases that do; then as few statements as still fail.
+fn shrink(p: Program, fails: &dyn Fn(&Program) -> bool) -> Program {
     let alone = |c: &Case| Program { cases: vec![c.clone()], catch: p.catch };
-    let mut small = match p.cases.iter().find(|c| differs(&alone(c)).is_some()) {
+    let mut small = match p.cases.iter().find(|c| fails(&alone(c))) {
         Some(c) => alone(c),
         None => {
             // It takes what earlier cases left in module data: the
             // shortest failing prefix, then without the cases it can lose.
-            let n = (1..=p.cases.len())
-                .find(|&n| differs(&Program { cases: p.cases[..n].to_vec(), catch: p.catch }).is_some())
-                .unwrap_or(p.cases.len());
-            let mut q = Program { cases: p.cases[..n].to_vec(), catch: p.catch };
+            let prefix = |n: usize| Program { cases: p.cases[..n].to_vec(), catch: p.catch };
+            let n = (1..=p.cases.len()).find(|&n| fails(&prefix(n))).unwrap_or(p.cases.len());
+            let mut q = prefix(n);
             for k in (0..n - 1).rev() {
                 let mut r = q.clone();
                 r.cases.remove(k);
-                if differs(&r).is_some() {
+                if fails(&r) {
                     q = r;
                 }
             }
             q
         }
     };
-    // Statements, last first, until a whole pass removes nothing.
+    // Statements, last first, until a whole pass removes nothing; then
+    // handlers, and helpers nothing calls any more.
     loop {
         let mut progress = false;
         for c in 0..small.cases.len() {
@@ -253,15 +327,53 @@ fn shrink(p: Program) -> Program {
                     k -= 1;
                     let mut r = small.clone();
                     remove(&mut r.cases[c].funcs[f].body, &mut k.clone());
-                    if differs(&r).is_some() {
+                    if fails(&r) {
+                        small = r;
+                        progress = true;
+                    }
+                }
+                for h in (0..small.cases[c].funcs[f].handlers.len()).rev() {
+                    let mut r = small.clone();
+                    r.cases[c].funcs[f].handlers.remove(h);
+                    if fails(&r) {
                         small = r;
                         progress = true;
                     }
                 }
             }
+            let mut used = Vec::new();
+            for f in &small.cases[c].funcs {
+                targets(&f.body, &mut used);
+            }
+            let mut r = small.clone();
+            let main = r.cases[c].funcs[0].entry;
+            r.cases[c].funcs.retain(|f| f.entry == main || used.contains(&f.entry));
+            if r.cases[c].funcs.len() < small.cases[c].funcs.len() && fails(&r) {
+                small = r;
+            }
         }
         if !progress {
             return small;
+        }
+    }
+}
+
+/// Every label the instructions of `stmts` name.
+fn targets(stmts: &[Stmt], out: &mut Vec<Label>) {
+    for s in stmts {
+        match s {
+            Stmt::Code(items) => {
+                for it in items {
+                    if let Item::I(i) = it {
+                        out.extend(i.args.iter().filter_map(|a| match a {
+                            Opd::Lab(l) => Some(*l),
+                            _ => None,
+                        }));
+                    }
+                }
+            }
+            Stmt::Label(_) => {}
+            Stmt::Loop { body, .. } => targets(body, out),
         }
     }
 }

@@ -43,12 +43,17 @@ pub struct Ins {
     pub args: Vec<Opd>,
 }
 
-/// An instruction or a label within straight-line code.
+/// An instruction or a label within straight-line code, or a comment
+/// for the reader of the assembler text.
 #[derive(Clone, Debug)]
 pub enum Item {
     I(Ins),
     L(Label),
+    Note(String),
 }
+
+/// The comment that starts the dump function.
+pub const DUMP_MARK: &str = "# the dump function";
 
 /// Builds an [`Item::I`].
 pub fn ins(op: &'static str, args: &[Opd]) -> Item {
@@ -137,10 +142,14 @@ pub fn render(p: &Program) -> String {
     let mut handlers: Vec<Handler> = Vec::new();
     init(p, &mut code, &mut handlers);
     let dump = layout::dump();
+    code.push(Item::Note(DUMP_MARK.to_string()));
     code.extend(dump.code);
+    code.push(Item::Note("# the setup function".to_string()));
     code.extend(layout::setup());
     for case in &p.cases {
-        for f in &case.funcs {
+        for (k, f) in case.funcs.iter().enumerate() {
+            let what = if k == 0 { "".to_string() } else { format!(", helper {k}") };
+            code.push(Item::Note(format!("# case {}{what}", case.id)));
             code.push(Item::L(f.entry));
             for s in &f.body {
                 s.emit(&mut code);
@@ -160,6 +169,7 @@ pub fn render(p: &Program) -> String {
                 let old = pcs.insert(*l, pc);
                 assert!(old.is_none(), "label {l:?} placed twice");
             }
+            Item::Note(_) => {}
         }
     }
     let at = |l: &Label| *pcs.get(l).unwrap_or_else(|| panic!("label {l:?} never placed"));
@@ -167,8 +177,18 @@ pub fn render(p: &Program) -> String {
     let mut out = String::with_capacity(pc * 32);
     let flags = if handlers.is_empty() { "hasldt" } else { "hasexcept,hasldt" };
     writeln!(out, "\tflags\t{flags}\n\tstack\t4096").unwrap();
+    writeln!(out, "# init").unwrap();
+    let mut pc = 0;
     for it in &code {
-        let Item::I(i) = it else { continue };
+        let i = match it {
+            Item::I(i) => i,
+            Item::Note(text) => {
+                writeln!(out, "{text} (pc {pc})").unwrap();
+                continue;
+            }
+            Item::L(_) => continue,
+        };
+        pc += 1;
         out.push('\t');
         out.push_str(i.op);
         for (k, a) in i.args.iter().enumerate() {
