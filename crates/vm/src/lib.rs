@@ -413,7 +413,14 @@ impl Vm {
         for c in chans {
             chan::forget(c, pid);
         }
+        // Frames that a module call entered and that will never return
+        // hold their callers' module links.
+        let mut links = Vec::new();
+        p.stack.caller_links(&mut |ml| links.push(ml));
         p.stack.truncate(&mut self.heap, 0);
+        for ml in links {
+            self.heap.dec(ml);
+        }
         self.heap.dec(p.regs.ml);
         p.regs.ml = std::ptr::null_mut();
         let e = std::mem::replace(&mut p.exception, std::ptr::null_mut());

@@ -151,7 +151,8 @@ impl Stack {
         }
     }
 
-    /// Reports every pointer held in live frames.
+    /// Reports every pointer held in live frames, the callers' module
+    /// links of [`Stack::caller_links`] included.
     pub fn roots(&self, f: &mut dyn FnMut(Ptr)) {
         for &p in &self.frames {
             // SAFETY: as in truncate.
@@ -162,6 +163,20 @@ impl Stack {
                 if !c.is_null() {
                     f(c);
                 }
+            }
+        }
+        self.caller_links(f);
+    }
+
+    /// Reports the module link of the caller that each frame entered by
+    /// `mcall` holds in its `REG_MR` until it returns: a reference the
+    /// frame owns, though no pointer map shows it.
+    pub fn caller_links(&self, f: &mut dyn FnMut(Ptr)) {
+        for &p in &self.frames {
+            // SAFETY: as in truncate.
+            let ml = reg(unsafe { Addr::new(p as *mut u8) }, REG_MR).raw_p();
+            if !ml.is_null() {
+                f(ml);
             }
         }
     }

@@ -135,6 +135,29 @@ fn load_of_self_and_of_a_missing_module() {
     assert_eq!(out, "1\n");
 }
 
+/// A frame entered through a module link holds its caller's link until it
+/// returns: the collector must see it, and a thread that ends there
+/// (run_ops checks that nothing leaks) must drop it.
+#[test]
+fn a_module_call_holds_its_callers_module() {
+    // Its callee allocates enough to collect, and waits for the collector.
+    let big = "<f>:\nnewa\t$2100000,$5,72(fp)\nmovw\t$3000,80(fp)\n<spin>:\nsubw\t$1,80(fp)\nbgtw\t80(fp),$0,$<spin>\n\
+               mulw\t$2,64(fp),0(32(fp))\nret";
+    let extra = "desc $6,96,\"0040\"\nlink 6,<f>,0x1234,\"f\"\nmp 48 f8\nstring @mp+32,\"$self\"\nldt 1\next 0x1234,\"f\"";
+    let out = ops_with(
+        &format!(
+            "load\t32(mp),$1,96(fp)\nmframe\t96(fp),$0,160(fp)\nmovw\t$8,64(160(fp))\nlea\t168(fp),32(160(fp))\n\
+             mcall\t160(fp),$0,96(fp)\nprint.w\t168(fp)\nprint.s\t32(mp)\nret\n{big}"
+        ),
+        extra,
+    );
+    assert_eq!(out, "16\n$self\n");
+    let call = "self\t96(fp)\nmframe\t96(fp),$-2,160(fp)\nmcall\t160(fp),$-2,96(fp)\nret\n<f>:\n";
+    let dies = format!("{call}movw\t$0,64(fp)\ndivw\t64(fp),$1,72(fp)\nret");
+    assert_eq!(run_ops(&dies, LINKS).1, Outcome::Broken("zero divide".into()));
+    assert_eq!(run_ops(&format!("{call}exit"), LINKS).1, Outcome::Done);
+}
+
 /// A thread at label `g` (frame type 1) that receives a word on the
 /// channel at 96, triples it and sends it back.
 const TRIPLE: &str = "<g>:\nrecv\t96(fp),160(fp)\nmulw\t$3,160(fp)\nsend\t160(fp),96(fp)\nret";
