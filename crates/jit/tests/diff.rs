@@ -366,7 +366,7 @@ fn targets(stmts: &[Stmt], out: &mut Vec<Label>) {
                 for it in items {
                     if let Item::I(i) = it {
                         out.extend(i.args.iter().filter_map(|a| match a {
-                            Opd::Lab(l) => Some(*l),
+                            Opd::Lab(l) | Opd::Link(l) => Some(*l),
                             _ => None,
                         }));
                     }

@@ -34,6 +34,9 @@ pub enum Opd {
     IMp { off: i32, ptr: i32 },
     /// `$pc` of a label.
     Lab(Label),
+    /// `$-k`: the export of the function at a label, for `mframe` and
+    /// `mcall` through the module's own link.
+    Link(Label),
 }
 
 /// One instruction: its assembler name and operands in assembler order.
@@ -173,6 +176,9 @@ pub fn render(p: &Program) -> String {
         }
     }
     let at = |l: &Label| *pcs.get(l).unwrap_or_else(|| panic!("label {l:?} never placed"));
+    // Every helper is exported, after init.
+    let exports: Vec<Label> = p.cases.iter().flat_map(|c| c.funcs[1..].iter().map(|f| f.entry)).collect();
+    let export = |l: &Label| 1 + exports.iter().position(|e| e == l).expect("an exported helper");
     // Pass 2: text.
     let mut out = String::with_capacity(pc * 32);
     let flags = if handlers.is_empty() { "hasldt" } else { "hasexcept,hasldt" };
@@ -200,6 +206,7 @@ pub fn render(p: &Program) -> String {
                 Opd::IFp { off, ptr } => write!(out, "{off}({ptr}(fp))"),
                 Opd::IMp { off, ptr } => write!(out, "{off}({ptr}(mp))"),
                 Opd::Lab(l) => write!(out, "${}", at(&l)),
+                Opd::Link(l) => write!(out, "$-{}", export(&l) + 1),
             }
             .unwrap();
         }
@@ -212,6 +219,9 @@ pub fn render(p: &Program) -> String {
     let resume: Vec<usize> = (1..=p.cases.len()).map(|k| at(&init_label(k))).collect();
     layout::data(&mut out, &dump.fmt, &resume);
     writeln!(out, "\tmodule\tDiff\n\tlink\t{},0,0x4244b354,\"init\"", ty::INIT).unwrap();
+    for (k, l) in exports.iter().enumerate() {
+        writeln!(out, "\tlink\t{},{},0,\"h{k}\"", ty::SCRATCH, at(l)).unwrap();
+    }
     writeln!(out, "\tldt\t1\n\text\t0xac849033,\"print\"").unwrap();
     if !handlers.is_empty() {
         writeln!(out, "\texceptions\t{}", handlers.len()).unwrap();

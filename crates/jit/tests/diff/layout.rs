@@ -47,6 +47,9 @@ pub mod rec {
 
 /// The scratch frame of cases and helpers ([`ty::SCRATCH`]).
 pub mod fr {
+    /// A compiler temporary of the frame header (fixed-point instructions
+    /// use the other two), for the generator's own use; never printed.
+    pub const TEMP: i32 = 48;
     /// Helper arguments: a word, a real, a string, and the recursion depth
     /// left (read-only: it is what bounds recursion).
     pub const ARG_W: i32 = 64;
@@ -83,8 +86,11 @@ pub mod fr {
     pub const AS: i32 = 344;
     pub const AR: i32 = 352;
     pub const EXC: i32 = 360;
-    pub const SIZE: i32 = 368;
-    pub const PTRS: [i32; 11] = [ARG_S, 288, 296, 304, 312, 320, 328, 336, 344, 352, 360];
+    /// This module's own link, for calls through it (`self`, `mframe`,
+    /// `mcall`).
+    pub const MODULE: i32 = 368;
+    pub const SIZE: i32 = 376;
+    pub const PTRS: [i32; 12] = [ARG_S, 288, 296, 304, 312, 320, 328, 336, 344, 352, 360, 368];
 }
 
 /// init's frame ([`ty::INIT`]): its arguments (a context and the argument
@@ -194,6 +200,12 @@ pub const REAL_EDGES: &[u64] = &[
     0x40fe_240c_9fbe_76c9, // 123456.789
     0xc1e0_0000_0020_0000, // -2147483649.0 (just below i32)
 ];
+
+/// The module-data offset of real edge value `bits`.
+pub fn real_const(bits: u64) -> i32 {
+    let k = REAL_EDGES.iter().position(|&b| b == bits).expect("a real edge value");
+    mp::REALS + 8 * k as i32
+}
 
 /// Constant strings: exception names, numbers, UTF-8, the empty string.
 pub const STRINGS: &[&str] =
