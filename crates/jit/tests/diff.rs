@@ -12,8 +12,10 @@
 //! are single-case modules), `DITE_DIFF_CASE=<k>` as well only its case
 //! `k`, and writes the module and what the interpreter printed to
 //! `target/diff-<seed>.{s,out}`; `DITE_DIFF_CASES=<n>` sets how many programs
-//! a run generates. A mismatch is shrunk to one case and as few statements
+//! a run generates (and one single-case module per [`SINGLE_EVERY`]). A mismatch is shrunk to one case and as few statements
 //! as still differ, written to `target/diff-fail-<seed>.s`, and reported.
+//! Should the process crash instead, `target/diff-running-<part>` names
+//! the seed it was running.
 
 #[path = "../../vm/tests/common/mod.rs"]
 mod common;
@@ -117,30 +119,34 @@ impl Fault {
     }
 }
 
-/// A program that fails, and how.
-struct Failure {
-    fault: Fault,
+/// A program's source and its runs both ways.
+struct Runs {
     src: String,
     interp: Run,
     jit: Run,
 }
 
-/// Runs `p` both ways; what is wrong, if anything.
-fn check(p: &Program) -> Option<Failure> {
-    let src = render(p);
-    let path = write_module(&src);
-    let (interp, jit) = (run(&path, false), run(&path, true));
-    std::fs::remove_file(&path).unwrap();
-    let fault = if interp.outcome.starts_with("panic") {
-        Fault::Panics
-    } else if interp != jit {
-        Fault::Differ
-    } else if interp.objects != 0 {
-        Fault::Leaks
-    } else {
-        return None;
-    };
-    Some(Failure { fault, src, interp, jit })
+impl Runs {
+    fn of(p: &Program) -> Runs {
+        let src = render(p);
+        let path = write_module(&src);
+        let (interp, jit) = (run(&path, false), run(&path, true));
+        std::fs::remove_file(&path).unwrap();
+        Runs { src, interp, jit }
+    }
+
+    /// What is wrong, if anything.
+    fn fault(&self) -> Option<Fault> {
+        if self.interp.outcome.starts_with("panic") {
+            Some(Fault::Panics)
+        } else if self.interp != self.jit {
+            Some(Fault::Differ)
+        } else if self.interp.objects != 0 {
+            Some(Fault::Leaks)
+        } else {
+            None
+        }
+    }
 }
 
 /// The seed of case `k` of module `seed`.
@@ -178,27 +184,29 @@ fn run_part(part: u64) {
     let start = Instant::now();
     let (mut programs, mut modules) = (0, 0);
     let single = env("DITE_DIFF_SEED").is_some();
+    // Should compiled code crash the process, this names the seed.
+    let running = target_dir().join(format!("diff-running-{part}"));
     for seed in seeds(part) {
+        std::fs::write(&running, format!("DITE_DIFF_SEED={seed}\n")).unwrap();
         let mut p = program(seed);
         if let Some(k) = env("DITE_DIFF_CASE") {
             p.cases.retain(|c| c.id as u64 == k);
         }
         programs += p.cases.len();
         modules += 1;
-        if let Some(f) = check(&p) {
-            report(seed, p, f);
-        }
+        let runs = Runs::of(&p);
         if single {
             // For a look at what a seed does.
-            let src = render(&p);
-            let path = write_module(&src);
-            let r = run(&path, false);
-            std::fs::remove_file(&path).unwrap();
-            std::fs::write(target_dir().join(format!("diff-{seed}.s")), &src).unwrap();
+            let r = &runs.interp;
+            std::fs::write(target_dir().join(format!("diff-{seed}.s")), &runs.src).unwrap();
             let out = format!("{}\n{}, {} objects left\n", r.text, r.outcome, r.objects);
             std::fs::write(target_dir().join(format!("diff-{seed}.out")), out).unwrap();
         }
+        if let Some(fault) = runs.fault() {
+            report(seed, p, fault, &runs);
+        }
     }
+    let _ = std::fs::remove_file(&running);
     eprintln!("diff part {part}: {programs} programs in {modules} modules, {:.1?}", start.elapsed());
 }
 
@@ -225,13 +233,12 @@ parts! {
 }
 
 /// Shrinks a failing module, writes it out and fails the test.
-fn report(seed: u64, p: Program, whole: Failure) -> ! {
+fn report(seed: u64, p: Program, fault: Fault, whole: &Runs) -> ! {
     let dir = target_dir();
     let full = dir.join(format!("diff-fail-{seed}-full.s"));
     std::fs::write(&full, &whole.src).unwrap();
-    let fault = whole.fault;
-    let small = shrink(p, &|q| check(q).is_some_and(|f| f.fault == fault));
-    let f = check(&small).expect("the shrunk program still fails");
+    let small = shrink(p, &|q| Runs::of(q).fault() == Some(fault));
+    let f = Runs::of(&small);
     let path = dir.join(format!("diff-fail-{seed}.s"));
     std::fs::write(&path, &f.src).unwrap();
     let cases: Vec<u32> = small.cases.iter().map(|c| c.id).collect();

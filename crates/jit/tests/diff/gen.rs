@@ -5,9 +5,10 @@
 //! random statements (arithmetic, conversions, forward branches, bounded
 //! loops, loads and stores through records and element addresses, string
 //! and array operations, allocation, pointer moves, raises and calls to
-//! helper functions), then a call of the dump function, which prints every
-//! scratch slot. Handlers catch some exceptions, report them through the
-//! dump and sometimes resume; others reach init.
+//! helper functions, directly or through the module's own link), then a
+//! call of the dump function, which prints every scratch slot. Handlers
+//! catch some exceptions, report them through the dump and sometimes
+//! resume; others reach init.
 //!
 //! Well-formedness is by construction: every slot has one role (see
 //! [`layout`]), so operands are drawn from per-kind pools; element
@@ -401,7 +402,7 @@ impl Gen {
                 }
                 vec![i]
             }
-            1 => self.string_op(depth),
+            1 => self.string_op(),
             2 => self.index(),
             3 => self.lea(),
             4 => self.alloc(),
@@ -483,15 +484,10 @@ impl Gen {
         use Opd::*;
         let imm = !write && matches!(t, Ty::W | Ty::B);
         let konst = !write && matches!(t, Ty::W | Ty::L | Ty::F);
-        let r = self.rng.weighted(&[
-            if imm { 30 } else { 0 },
-            40,
-            if konst { 25 } else { 0 },
-            10,
-            if matches!(t, Ty::S16 | Ty::R32) { 0 } else { 10 },
-            3,
-        ]);
-        let int = matches!(t, Ty::W | Ty::L);
+        // Module data and records have no 16-bit or 32-bit slots.
+        let whole = !matches!(t, Ty::S16 | Ty::R32);
+        let on = |yes: bool, w: u32| if yes { w } else { 0 };
+        let r = self.rng.weighted(&[on(imm, 30), 40, on(konst, 25), on(whole, 10), on(whole, 10), 3]);
         match (r, t) {
             (0, Ty::B) => {
                 Imm(if self.rng.one_in(8) { self.rng.pick(&[-1, 300, -200]) } else { self.rng.range(0, 255) })
@@ -507,7 +503,7 @@ impl Gen {
                 }
                 Fp(self.rng.pick(&pool))
             }
-            (1, Ty::F) => Fp(self.rng.pick(&[fr::REALS[0], fr::REALS[1], fr::REALS[2], fr::ARG_F])),
+            (1, Ty::F) => Fp(if self.rng.one_in(7) { fr::ARG_F } else { self.rng.pick(&fr::REALS) }),
             (1, Ty::B) => match self.rng.below(4) {
                 0 => Fp(self.rng.pick(&fr::INTS) + self.rng.below(8) as i32),
                 1 => Fp(fr::MIX + self.rng.below(8) as i32),
@@ -515,15 +511,12 @@ impl Gen {
             },
             (1, Ty::S16) => Fp(self.half(2)),
             (1, Ty::R32) => Fp(self.half(4)),
-            (1, _) => unreachable!("no slot for {t:?}"),
             (2, Ty::F) => self.const_real(),
             (2, _) => self.const_int(),
             // Module data.
             (3, Ty::W | Ty::L) => Mp(self.rng.pick(&mp::MI)),
             (3, Ty::F) => Mp(self.rng.pick(&mp::MF)),
             (3, Ty::B) => Mp(mp::MB + self.rng.below(8) as i32),
-            (3, Ty::S16) => Fp(fr::MIX + 2 * self.rng.below(4) as i32),
-            (3, _) => Fp(fr::MIX + 4 * self.rng.below(2) as i32),
             // Through pointers.
             (4, _) => {
                 let (field, elem) = match t {
@@ -540,10 +533,10 @@ impl Gen {
                     _ => ind(fr::RECS[1], field),
                 }
             }
-            // Another type's slot: words read as reals and the reverse.
-            _ if int => Fp(self.rng.pick(&fr::REALS)),
-            _ if t == Ty::F => Fp(self.rng.pick(&fr::INTS)),
-            _ => Fp(self.rng.pick(&fr::INTS)),
+            // Another type's slot: integers in reals, the rest in integers.
+            (5, Ty::W | Ty::L) => Fp(self.rng.pick(&fr::REALS)),
+            (5, _) => Fp(self.rng.pick(&fr::INTS)),
+            _ => unreachable!("no {t:?} operand of kind {r}"),
         }
     }
 
@@ -634,7 +627,7 @@ impl Gen {
 
     /// Strings: length, indexing, insertion, concatenation, slices and
     /// conversions to and from numbers and byte arrays.
-    fn string_op(&mut self, depth: usize) -> Vec<Item> {
+    fn string_op(&mut self) -> Vec<Item> {
         use Opd::*;
         let w = |g: &mut Gen| g.scalar(Ty::W, false);
         let s = |g: &mut Gen| g.ptr(P::Str, false);
@@ -644,16 +637,14 @@ impl Gen {
             1 => vec![ins("indc", &[s(self), self.mid_index(), self.scalar(Ty::W, true)])],
             2 => vec![ins("insc", &[w(self), self.mid_index(), sd(self)])],
             3 => {
-                // Concatenating a string to itself doubles it: only once
-                // per call of a function, into its own frame.
-                let dst = sd(self);
-                let own = matches!(dst, Fp(_)) && depth == 0;
-                let (a, b) =
-                    if own { (s(self), self.direct(s)) } else { (self.const_str(), self.const_str()) };
-                if self.rng.one_in(2) && own {
-                    vec![ins("addc", &[a, dst])]
-                } else {
-                    vec![ins("addc", &[a, b, dst])]
+                // One side is a constant: strings grow a little at a time,
+                // where doubling in loops and across calls and cases
+                // would not stay small. (d = m + s; an absent m is d.)
+                let (k, dst) = (self.const_str(), sd(self));
+                match self.rng.below(3) {
+                    0 => vec![ins("addc", &[k, dst])],
+                    1 => vec![ins("addc", &[s(self), k, dst])],
+                    _ => vec![ins("addc", &[k, self.direct(s), dst])],
                 }
             }
             4 => {

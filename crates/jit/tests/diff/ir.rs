@@ -12,7 +12,7 @@ use std::fmt::Write;
 use super::layout::{self, ty};
 
 /// A branch target. Labels of case `k` have scope `k + 1`; scope 0 is the
-/// module's own code (init and the dump function).
+/// dump and setup functions', and init has its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
     pub scope: u32,
@@ -133,10 +133,13 @@ impl Stmt {
     }
 }
 
-/// Module-level labels of init: where the call of the case at position
-/// `k` starts (or init's end, after the last).
+/// The scope of init's labels.
+const INIT: u32 = u32::MAX;
+
+/// Where init's call of the case at position `k` starts (or init's end,
+/// after the last).
 fn init_label(k: usize) -> Label {
-    Label { scope: 0, id: 1000 + k as u32 }
+    Label { scope: INIT, id: k as u32 }
 }
 
 /// The whole module as assembler text.
@@ -267,7 +270,7 @@ fn init(p: &Program, code: &mut Vec<Item>, handlers: &mut Vec<Handler>) {
     if !p.catch {
         return;
     }
-    let report = Label { scope: 0, id: 999 };
+    let report = Label { scope: INIT, id: u32::MAX };
     code.push(Item::L(report));
     code.push(ins("frame", &[Imm(ty::INIT_PRINT as i64), Fp(PRINT)]));
     code.push(ins("movp", &[Mp(mp::INIT_FMT), IFp { off: 64, ptr: PRINT }]));
