@@ -159,6 +159,8 @@ enum Ret {
 struct Sig {
     entry: Label,
     ret: Ret,
+    /// The type of its frames.
+    frame: i32,
 }
 
 /// The function being generated.
@@ -196,7 +198,8 @@ pub fn case(seed: u64, id: u32, single: bool) -> Case {
     for j in 0..nhelpers {
         let ret = g.rng.pick(&[Ret::Int, Ret::Real, Ret::Str]);
         let entry = g.label();
-        g.helpers.push(Sig { entry, ret });
+        let frame = [ty::SCRATCH, ty::SCRATCH_BIG, ty::SCRATCH_HUGE][g.rng.weighted(&[8, 6, 1])];
+        g.helpers.push(Sig { entry, ret, frame });
         g.within.helper = Some(j);
         helpers.push(g.helper(j));
     }
@@ -225,7 +228,7 @@ impl Gen {
         body.extend(self.block(n, 0));
         let mut tail = self.dump_call();
         tail.push(ins("ret", &[]));
-        let mut f = Func { entry, body, end, tail, handlers: Vec::new() };
+        let mut f = Func { entry, frame: ty::SCRATCH, body, end, tail, handlers: Vec::new() };
         let wildcard = !self.within.single || self.rng.one_in(3);
         self.handlers(&mut f, wildcard);
         f
@@ -252,7 +255,7 @@ impl Gen {
             Ret::Str => ins("movp", &[self.rng.pick(&[Opd::Fp(fr::STRS[0]), Opd::Fp(fr::ARG_S)]), ret]),
         });
         tail.push(ins("ret", &[]));
-        let mut f = Func { entry: sig.entry, body, end, tail, handlers: Vec::new() };
+        let mut f = Func { entry: sig.entry, frame: sig.frame, body, end, tail, handlers: Vec::new() };
         if self.rng.one_in(3) {
             self.handlers(&mut f, true);
         }
@@ -828,7 +831,7 @@ impl Gen {
             }
             out.push(ins("mframe", &[Fp(fr::MODULE), Link(sig.entry), Fp(fr::CALL)]));
         } else {
-            out.push(ins("frame", &[Imm(ty::SCRATCH as i64), Fp(fr::CALL)]));
+            out.push(ins("frame", &[Imm(sig.frame as i64), Fp(fr::CALL)]));
         }
         out.push(ins("movw", &[self.scalar(Ty::W, false), arg(fr::ARG_W)]));
         out.push(ins("movf", &[self.scalar(Ty::F, false), arg(fr::ARG_F)]));

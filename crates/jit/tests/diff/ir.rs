@@ -88,10 +88,12 @@ pub struct Handler {
 }
 
 /// A generated function: `body` (shrinkable), then at `end` the `tail`
-/// (what it reports and returns), which handlers may jump to.
+/// (what it reports and returns), which handlers may jump to. It runs in
+/// frames of type `frame`.
 #[derive(Clone, Debug)]
 pub struct Func {
     pub entry: Label,
+    pub frame: i32,
     pub body: Vec<Stmt>,
     pub end: Label,
     pub tail: Vec<Item>,
@@ -180,8 +182,8 @@ pub fn render(p: &Program) -> String {
     }
     let at = |l: &Label| *pcs.get(l).unwrap_or_else(|| panic!("label {l:?} never placed"));
     // Every helper is exported, after init.
-    let exports: Vec<Label> = p.cases.iter().flat_map(|c| c.funcs[1..].iter().map(|f| f.entry)).collect();
-    let export = |l: &Label| 1 + exports.iter().position(|e| e == l).expect("an exported helper");
+    let exports: Vec<&Func> = p.cases.iter().flat_map(|c| &c.funcs[1..]).collect();
+    let export = |l: &Label| 1 + exports.iter().position(|f| f.entry == *l).expect("an exported helper");
     // Pass 2: text.
     let mut out = String::with_capacity(pc * 32);
     let flags = if handlers.is_empty() { "hasldt" } else { "hasexcept,hasldt" };
@@ -222,8 +224,8 @@ pub fn render(p: &Program) -> String {
     let resume: Vec<usize> = (1..=p.cases.len()).map(|k| at(&init_label(k))).collect();
     layout::data(&mut out, &dump.fmt, &resume);
     writeln!(out, "\tmodule\tDiff\n\tlink\t{},0,0x4244b354,\"init\"", ty::INIT).unwrap();
-    for (k, l) in exports.iter().enumerate() {
-        writeln!(out, "\tlink\t{},{},0,\"h{k}\"", ty::SCRATCH, at(l)).unwrap();
+    for (k, f) in exports.iter().enumerate() {
+        writeln!(out, "\tlink\t{},{},0,\"h{k}\"", f.frame, at(&f.entry)).unwrap();
     }
     writeln!(out, "\tldt\t1\n\text\t0xac849033,\"print\"").unwrap();
     if !handlers.is_empty() {

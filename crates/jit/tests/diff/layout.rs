@@ -33,6 +33,10 @@ pub mod ty {
     pub const WORD: i32 = 7;
     pub const BYTE: i32 = 8;
     pub const STR: i32 = 9;
+    /// Larger frames for helpers, laid out as [`SCRATCH`]: calls fill a
+    /// stack segment sooner, and the largest needs a segment of its own.
+    pub const SCRATCH_BIG: i32 = 10;
+    pub const SCRATCH_HUGE: i32 = 11;
 }
 
 /// Field offsets of a [`ty::REC`].
@@ -254,6 +258,8 @@ pub fn types(print_size: i32, print_ptrs: &[i32]) -> Vec<(i32, i32, Vec<i32>)> {
         (ty::WORD, 8, vec![]),
         (ty::BYTE, 1, vec![]),
         (ty::STR, 8, vec![0]),
+        (ty::SCRATCH_BIG, 2048, fr::PTRS.to_vec()),
+        (ty::SCRATCH_HUGE, 70000, fr::PTRS.to_vec()),
     ]
 }
 
