@@ -710,9 +710,14 @@ impl Gen {
     }
 
     /// The address of a scalar slot as an element address: stores
-    /// through it alias the slot.
+    /// through it alias the slot. Or that of an immediate: its cell in the
+    /// module, which stores change but the instruction itself still reads
+    /// its own value.
     fn lea(&mut self) -> Vec<Item> {
         use Opd::*;
+        if self.rng.one_in(8) {
+            return vec![ins("lea", &[Imm(self.rng.pick(IMM_EDGES)), Fp(fr::AD_W)])];
+        }
         let k = self.rng.below(8);
         let (frame, data, ad) = match self.rng.below(3) {
             0 => (fr::INTS[k], mp::MI[k % 4], fr::AD_W),
