@@ -69,16 +69,6 @@ impl Rng {
     }
 }
 
-/// Known bugs kept out of the test until they are fixed (each is reported
-/// with a reproducer): programs are changed so that they cannot show them.
-///
-/// The JIT's `addf` and `mulf` of two NaNs give the source operand's NaN,
-/// where the interpreter (and Inferno on x86-64) gives the middle
-/// operand's: Cranelift commutes the operands and x86's `addsd` keeps its
-/// first operand's NaN. While this holds, a NaN that `addf` or `mulf`
-/// makes is replaced by one fixed NaN.
-const SKIP_NAN_OPERAND_ORDER: bool = true;
-
 /// Arithmetic, moves and conversions between scalar types: their operands
 /// follow from the opcode table.
 const SCALAR_OPS: &[&str] = &[
@@ -341,7 +331,10 @@ impl Gen {
         if chance(self, 95) {
             out.push(vec![
                 ins("frame", &[Imm(ty::DUMP as i64), Fp(fr::CALL)]),
-                ins("lea", &[Fp(0), ind(fr::CALL, 64)]),
+                match layout::SETUP_BASE {
+                    0 => ins("movw", &[Fp(fr::SELF), ind(fr::CALL, 64)]),
+                    base => ins("lea", &[Fp(base), ind(fr::CALL, 64)]),
+                },
                 ins("call", &[Fp(fr::CALL), Lab(layout::SETUP)]),
             ]);
         }
@@ -400,7 +393,7 @@ impl Gen {
             0 => {
                 let op = self.rng.pick(SCALAR_OPS);
                 let i = self.fill(op);
-                if SKIP_NAN_OPERAND_ORDER && matches!(op, "addf" | "mulf") {
+                if super::SKIP_NAN_OPERAND_ORDER && matches!(op, "addf" | "mulf") {
                     return self.canonical_nan(i);
                 }
                 vec![i]
@@ -838,6 +831,7 @@ impl Gen {
         } else {
             out.push(ins("frame", &[Imm(sig.frame as i64), Fp(fr::CALL)]));
         }
+        out.push(ins("movw", &[Fp(fr::CALL), arg(fr::SELF)]));
         out.push(ins("movw", &[self.scalar(Ty::W, false), arg(fr::ARG_W)]));
         out.push(ins("movf", &[self.scalar(Ty::F, false), arg(fr::ARG_F)]));
         out.push(ins("movp", &[self.ptr(P::Str, false), arg(fr::ARG_S)]));
@@ -872,7 +866,7 @@ impl Gen {
         let tag = self.id as i64 * 100 + self.dumps as i64;
         vec![
             ins("frame", &[Imm(ty::DUMP as i64), Fp(fr::CALL)]),
-            ins("lea", &[Fp(0), IFp { off: 64, ptr: fr::CALL }]),
+            ins("movw", &[Fp(fr::SELF), ind(fr::CALL, 64)]),
             ins("movw", &[Imm(tag), IFp { off: 72, ptr: fr::CALL }]),
             ins("call", &[Fp(fr::CALL), Lab(layout::DUMP)]),
         ]

@@ -264,6 +264,7 @@ fn init(p: &Program, code: &mut Vec<Item>, handlers: &mut Vec<Handler>) {
         code.push(Item::L(init_label(k)));
         code.push(ins("movw", &[Imm(k as i64), Fp(CASE)]));
         code.push(ins("frame", &[Imm(ty::SCRATCH as i64), Fp(CALL)]));
+        code.push(ins("movw", &[Fp(CALL), IFp { off: layout::fr::SELF, ptr: CALL }]));
         code.push(ins("call", &[Fp(CALL), Lab(c.funcs[0].entry)]));
     }
     let end = init_label(p.cases.len());

@@ -93,7 +93,12 @@ pub mod fr {
     /// This module's own link, for calls through it (`self`, `mframe`,
     /// `mcall`).
     pub const MODULE: i32 = 368;
-    pub const SIZE: i32 = 376;
+    /// The frame's own address, which its caller stores: the dump and
+    /// setup functions reach the frame through it. Taking the address
+    /// with `lea` instead would tell the JIT that anything may reach the
+    /// frame's slots, and it would keep none of them in registers.
+    pub const SELF: i32 = 376;
+    pub const SIZE: i32 = 384;
     pub const PTRS: [i32; 12] = [ARG_S, 288, 296, 304, 312, 320, 328, 336, 344, 352, 360, 368];
 }
 
@@ -287,13 +292,17 @@ pub const DUMP: Label = Label { scope: 0, id: 1 };
 /// The setup function's label.
 pub const SETUP: Label = Label { scope: 0, id: 2 };
 
-/// The setup function: gives the frame whose address it is given a
-/// record, and arrays of words, reals and bytes with an element address
-/// into each, for the loads and stores of the case to go through.
+/// Where in the frame the address the setup function is given points.
+pub const SETUP_BASE: i32 = if super::SKIP_CALLEE_WRITES_CALLER_FRAME { fr::AD_W } else { 0 };
+
+/// The setup function: gives the frame at whose offset [`SETUP_BASE`] the
+/// address it is given points a record, and arrays of words, reals and
+/// bytes with an element address into each, for the loads and stores of
+/// the case to go through.
 pub fn setup() -> Vec<Item> {
     use dumpfr::*;
     use Opd::*;
-    let caller = |off| IFp { off, ptr: BASE };
+    let caller = |off| IFp { off: off - SETUP_BASE, ptr: BASE };
     let mut code = vec![Item::L(SETUP), ins("new", &[Imm(ty::REC as i64), caller(fr::RECS[0])])];
     for (n, elem, array, ad, k) in [
         (3, ty::WORD, fr::AW, fr::AD_W, 1),

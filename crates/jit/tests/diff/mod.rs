@@ -3,3 +3,21 @@
 pub mod gen;
 pub mod ir;
 pub mod layout;
+
+// Known bugs kept out of the test until they are fixed (each is reported
+// with a reproducer): programs are changed so that they cannot show them.
+
+/// The JIT's `addf` and `mulf` of two NaNs give the source operand's NaN,
+/// where the interpreter (and Inferno on x86-64) gives the middle
+/// operand's: Cranelift commutes the operands and x86's `addsd` keeps its
+/// first operand's NaN. While this holds, a NaN that `addf` or `mulf`
+/// makes is replaced by one fixed NaN.
+pub const SKIP_NAN_OPERAND_ORDER: bool = true;
+
+/// The JIT keeps frame slots in registers across a call and does not load
+/// them again after it, so it misses what the callee wrote into its
+/// caller's frame through the frame's address (which the caller had from
+/// `frame`, not from `lea`). While this holds, the setup function is given
+/// the address of the slots it sets, as `lea` makes it, rather than the
+/// frame's own.
+pub const SKIP_CALLEE_WRITES_CALLER_FRAME: bool = true;
