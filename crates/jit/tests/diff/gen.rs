@@ -118,6 +118,9 @@ enum P {
     Ab,
     As,
     Ar,
+    /// Lists of 8-byte heads, of strings.
+    Lw,
+    Ls,
 }
 
 const ARRAYS: [P; 5] = [P::Aw, P::Af, P::Ab, P::As, P::Ar];
@@ -132,7 +135,7 @@ impl P {
             P::Ab => (ty::BYTE, fr::AB, fr::AD_B),
             P::As => (ty::STR, fr::AS, fr::AD_S),
             P::Ar => (ty::REC, fr::AR, fr::AD_R),
-            P::Str | P::Rec => unreachable!("not an array"),
+            P::Str | P::Rec | P::Lw | P::Ls => unreachable!("not an array"),
         }
     }
 }
@@ -183,7 +186,7 @@ pub fn case(seed: u64, id: u32, single: bool) -> Case {
         helpers: Vec::new(),
         within: Within { helper: None, single },
     };
-    let nhelpers = [0, 0, 0, 0, 1, 1, 2, 3][g.rng.below(8)];
+    let nhelpers = [0, 0, 0, 0, 0, 1, 1, 2][g.rng.below(8)];
     let mut helpers = Vec::new();
     for j in 0..nhelpers {
         let ret = g.rng.pick(&[Ret::Int, Ret::Real, Ret::Str]);
@@ -214,7 +217,7 @@ impl Gen {
         let entry = self.label();
         let end = self.label();
         let mut body = self.prologue(1);
-        let n = self.rng.range(4, 14) as usize;
+        let n = self.rng.range(3, 11) as usize;
         body.extend(self.block(n, 0));
         let mut tail = self.dump_call();
         tail.push(ins("ret", &[]));
@@ -230,7 +233,7 @@ impl Gen {
         let sig = self.helpers[j];
         let end = self.label();
         let mut body = self.prologue(3);
-        let n = self.rng.range(2, 6) as usize;
+        let n = self.rng.range(2, 5) as usize;
         body.extend(self.block(n, 0));
         let mut tail = if self.rng.one_in(4) { self.dump_call() } else { Vec::new() };
         // The result comes from direct slots only: a handler that resets
@@ -338,13 +341,13 @@ impl Gen {
                 ins("call", &[Fp(fr::CALL), Lab(layout::SETUP)]),
             ]);
         }
-        for (percent, dst) in [(30, Fp(fr::RECS[1])), (15, Mp(mp::MR))] {
+        for (percent, dst) in [(25, Fp(fr::RECS[1])), (10, Mp(mp::MR))] {
             if chance(self, percent) {
                 out.push(vec![ins("new", &[Imm(ty::REC as i64), dst])]);
             }
         }
         for p in [P::As, P::Ar] {
-            if chance(self, 30) {
+            if chance(self, 20) {
                 let (elem, slot, ad) = p.array();
                 let n = self.rng.range(2, 5);
                 out.push(vec![
@@ -353,16 +356,23 @@ impl Gen {
                 ]);
             }
         }
-        if chance(self, 15) {
+        for (percent, list) in [(30, fr::LW), (20, fr::LS)] {
+            for _ in 0..(if chance(self, percent) { self.rng.range(1, 2) } else { 0 }) {
+                let head = if list == fr::LW { self.const_int() } else { self.const_str() };
+                let op = if list == fr::LW { "consl" } else { "consp" };
+                out.push(vec![ins(op, &[head, Fp(list)])]);
+            }
+        }
+        if chance(self, 10) {
             let n = Imm(self.rng.range(0, 4));
             out.push(self.writing("newa", &[n, Imm(ty::WORD as i64), Mp(mp::MA)]));
         }
-        for (percent, dst) in [(50, Fp(fr::STRS[0])), (30, Fp(fr::STRS[1])), (25, ind(fr::RECS[0], rec::S))] {
+        for (percent, dst) in [(40, Fp(fr::STRS[0])), (20, Fp(fr::STRS[1])), (15, ind(fr::RECS[0], rec::S))] {
             if chance(self, percent) {
                 out.push(vec![ins("movp", &[self.const_str(), dst])]);
             }
         }
-        for _ in 0..self.rng.range(1, 4) / rarer as i64 {
+        for _ in 0..self.rng.range(0, 3) / rarer as i64 {
             let k = self.rng.below(6);
             out.push(vec![match self.rng.below(3) {
                 0 => ins("movw", &[self.const_int(), Fp(fr::INTS[k])]),
@@ -389,7 +399,7 @@ impl Gen {
     fn simple(&mut self, depth: usize) -> Vec<Item> {
         let calls = if self.helpers.is_empty() || (self.in_helper() && depth > 0) { 0 } else { 5 };
         let exit = if self.within.single { 1 } else { 0 };
-        match self.rng.weighted(&[40, 10, 9, 3, 6, 8, 2, 2, 4, 2, calls, 1, 1, exit]) {
+        match self.rng.weighted(&[40, 10, 9, 3, 6, 8, 2, 2, 4, 2, calls, 1, 1, exit, 5]) {
             0 => {
                 let op = self.rng.pick(SCALAR_OPS);
                 let i = self.fill(op);
@@ -418,7 +428,35 @@ impl Gen {
             }
             11 => self.dump_call(),
             12 => vec![ins(self.rng.pick(&["nop", "eclr"]), &[])],
-            _ => vec![ins("exit", &[])],
+            13 => vec![ins("exit", &[])],
+            _ => self.list_op(),
+        }
+    }
+
+    /// Lists: cons onto one, its head (nil's is a nil dereference), its
+    /// tail, its length.
+    fn list_op(&mut self) -> Vec<Item> {
+        let words = self.rng.one_in(2);
+        let (p, list) = if words { (P::Lw, fr::LW) } else { (P::Ls, fr::LS) };
+        let src = self.ptr(p, false);
+        match (self.rng.below(5), words) {
+            (0 | 1, true) => {
+                let (op, t) =
+                    self.rng.pick(&[("consb", Ty::B), ("consw", Ty::W), ("consl", Ty::L), ("consf", Ty::F)]);
+                vec![ins(op, &[self.scalar(t, false), Opd::Fp(list)])]
+            }
+            (0 | 1, false) => {
+                let s = self.ptr(P::Str, false);
+                vec![ins("consp", &[s, Opd::Fp(list)])]
+            }
+            (2, true) => {
+                let (op, t) =
+                    self.rng.pick(&[("headb", Ty::B), ("headw", Ty::W), ("headl", Ty::L), ("headf", Ty::F)]);
+                vec![ins(op, &[src, self.scalar(t, true)])]
+            }
+            (2, false) => vec![ins("headp", &[src, self.ptr(P::Str, true)])],
+            (3, _) => vec![ins("tail", &[src, Opd::Fp(list)])],
+            _ => vec![ins("lenl", &[src, self.scalar(Ty::W, true)])],
         }
     }
 
@@ -583,6 +621,8 @@ impl Gen {
                     ind(fr::AD_R, rec::A),
                 ]),
             },
+            P::Lw => Fp(fr::LW),
+            P::Ls => Fp(fr::LS),
             _ => Fp(p.array().1),
         }
     }
@@ -754,7 +794,8 @@ impl Gen {
 
     /// `movp` between slots of one kind, nil included.
     fn pointer_move(&mut self) -> Vec<Item> {
-        let p = self.rng.pick(&[P::Str, P::Rec, P::Rec, P::Aw, P::Aw, P::Af, P::Ab, P::As, P::Ar]);
+        let p =
+            self.rng.pick(&[P::Str, P::Rec, P::Rec, P::Aw, P::Aw, P::Af, P::Ab, P::As, P::Ar, P::Lw, P::Ls]);
         let src = self.ptr(p, false);
         let dst = self.ptr(p, true);
         self.writing("movp", &[src, dst])
@@ -832,13 +873,21 @@ impl Gen {
             out.push(ins("frame", &[Imm(sig.frame as i64), Fp(fr::CALL)]));
         }
         out.push(ins("movw", &[Fp(fr::CALL), arg(fr::SELF)]));
-        out.push(ins("movw", &[self.scalar(Ty::W, false), arg(fr::ARG_W)]));
-        out.push(ins("movf", &[self.scalar(Ty::F, false), arg(fr::ARG_F)]));
-        out.push(ins("movp", &[self.ptr(P::Str, false), arg(fr::ARG_S)]));
-        out.push(match skip {
-            Some(_) => ins("subw", &[Imm(1), Fp(fr::DEPTH), arg(fr::DEPTH)]),
-            None => ins("movw", &[Imm(self.rng.range(0, 3)), arg(fr::DEPTH)]),
-        });
+        // Arguments left out are zero, as the new frame is.
+        if !self.rng.one_in(4) {
+            out.push(ins("movw", &[self.scalar(Ty::W, false), arg(fr::ARG_W)]));
+        }
+        if !self.rng.one_in(4) {
+            out.push(ins("movf", &[self.scalar(Ty::F, false), arg(fr::ARG_F)]));
+        }
+        if !self.rng.one_in(4) {
+            out.push(ins("movp", &[self.ptr(P::Str, false), arg(fr::ARG_S)]));
+        }
+        match (skip, self.rng.range(0, 3)) {
+            (Some(_), _) => out.push(ins("subw", &[Imm(1), Fp(fr::DEPTH), arg(fr::DEPTH)])),
+            (None, 0) => {}
+            (None, depth) => out.push(ins("movw", &[Imm(depth), arg(fr::DEPTH)])),
+        }
         if !self.rng.one_in(40) {
             let (k, data) = (self.rng.below(8), self.rng.one_in(3));
             let result = match sig.ret {

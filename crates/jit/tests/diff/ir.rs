@@ -138,11 +138,16 @@ impl Stmt {
 /// The scope of init's labels.
 const INIT: u32 = u32::MAX;
 
-/// Where init's call of the case at position `k` starts (or init's end,
-/// after the last).
+/// init's call of the case at position `k`.
 fn init_label(k: usize) -> Label {
     Label { scope: INIT, id: k as u32 }
 }
+
+/// init's other labels.
+const INIT_NEXT: Label = Label { scope: INIT, id: u32::MAX };
+const INIT_AFTER: Label = Label { scope: INIT, id: u32::MAX - 1 };
+const INIT_END: Label = Label { scope: INIT, id: u32::MAX - 2 };
+const INIT_REPORT: Label = Label { scope: INIT, id: u32::MAX - 3 };
 
 /// The whole module as assembler text.
 pub fn render(p: &Program) -> String {
@@ -221,8 +226,8 @@ pub fn render(p: &Program) -> String {
     for (id, size, ptrs) in layout::types(dump.print_size, &dump.print_ptrs) {
         writeln!(out, "\tdesc\t${id},{size},\"{}\"", pointer_map(&ptrs)).unwrap();
     }
-    let resume: Vec<usize> = (1..=p.cases.len()).map(|k| at(&init_label(k))).collect();
-    layout::data(&mut out, &dump.fmt, &resume);
+    let calls: Vec<usize> = (0..p.cases.len()).map(|k| at(&init_label(k))).collect();
+    layout::data(&mut out, &dump.fmt, &calls);
     writeln!(out, "\tmodule\tDiff\n\tlink\t{},0,0x4244b354,\"init\"", ty::INIT).unwrap();
     for (k, f) in exports.iter().enumerate() {
         writeln!(out, "\tlink\t{},{},0,\"h{k}\"", f.frame, at(&f.entry)).unwrap();
@@ -252,42 +257,49 @@ pub fn render(p: &Program) -> String {
     out
 }
 
-/// init: loads Sys, then calls each case. With `catch`, a handler over
-/// the calls reports what a case let through (with the case's position
-/// in the module) and goes on with the next through a `goto` table.
+/// init: loads Sys, then calls the cases in turn, in a loop over a
+/// `goto` table of its call instructions, which keeps init (compiled like
+/// everything else) short. With `catch`, a handler over the calls reports
+/// what a case let through (with the case's position in the module) and
+/// goes on with the next.
 fn init(p: &Program, code: &mut Vec<Item>, handlers: &mut Vec<Handler>) {
     use layout::init::*;
     use layout::mp;
     use Opd::*;
     code.push(ins("load", &[Mp(mp::SYS_NAME), Imm(0), Mp(mp::SYS)]));
+    code.push(ins("movw", &[Imm(0), Fp(CASE)]));
+    code.push(Item::L(INIT_NEXT));
+    code.push(ins("bgew", &[Fp(CASE), Imm(p.cases.len() as i64), Lab(INIT_END)]));
+    code.push(ins("frame", &[Imm(ty::SCRATCH as i64), Fp(CALL)]));
+    code.push(ins("movw", &[Fp(CALL), IFp { off: layout::fr::SELF, ptr: CALL }]));
+    code.push(ins("goto", &[Fp(CASE), Mp(mp::CALLS)]));
     for (k, c) in p.cases.iter().enumerate() {
         code.push(Item::L(init_label(k)));
-        code.push(ins("movw", &[Imm(k as i64), Fp(CASE)]));
-        code.push(ins("frame", &[Imm(ty::SCRATCH as i64), Fp(CALL)]));
-        code.push(ins("movw", &[Fp(CALL), IFp { off: layout::fr::SELF, ptr: CALL }]));
         code.push(ins("call", &[Fp(CALL), Lab(c.funcs[0].entry)]));
+        code.push(ins("jmp", &[Lab(INIT_AFTER)]));
     }
-    let end = init_label(p.cases.len());
-    code.push(Item::L(end));
+    code.push(Item::L(INIT_AFTER));
+    code.push(ins("addw", &[Imm(1), Fp(CASE)]));
+    code.push(ins("jmp", &[Lab(INIT_NEXT)]));
+    code.push(Item::L(INIT_END));
     code.push(ins("ret", &[]));
     if !p.catch {
         return;
     }
-    let report = Label { scope: INIT, id: u32::MAX };
-    code.push(Item::L(report));
+    code.push(Item::L(INIT_REPORT));
     code.push(ins("frame", &[Imm(ty::INIT_PRINT as i64), Fp(PRINT)]));
     code.push(ins("movp", &[Mp(mp::INIT_FMT), IFp { off: 64, ptr: PRINT }]));
     code.push(ins("movw", &[Fp(CASE), IFp { off: 72, ptr: PRINT }]));
     code.push(ins("movp", &[Fp(EXC), IFp { off: 80, ptr: PRINT }]));
     code.push(ins("mcall", &[Fp(PRINT), Imm(0), Mp(mp::SYS)]));
-    code.push(ins("goto", &[Fp(CASE), Mp(mp::RESUME)]));
+    code.push(ins("jmp", &[Lab(INIT_AFTER)]));
     handlers.push(Handler {
         from: init_label(0),
-        to: end,
+        to: INIT_AFTER,
         eoff: EXC,
         desc: -1,
         cases: Vec::new(),
-        wildcard: Some(report),
+        wildcard: Some(INIT_REPORT),
     });
 }
 

@@ -98,8 +98,11 @@ pub mod fr {
     /// with `lea` instead would tell the JIT that anything may reach the
     /// frame's slots, and it would keep none of them in registers.
     pub const SELF: i32 = 376;
-    pub const SIZE: i32 = 384;
-    pub const PTRS: [i32; 12] = [ARG_S, 288, 296, 304, 312, 320, 328, 336, 344, 352, 360, 368];
+    /// Lists: of 8-byte heads (words, bigs, reals or bytes), of strings.
+    pub const LW: i32 = 384;
+    pub const LS: i32 = 392;
+    pub const SIZE: i32 = 400;
+    pub const PTRS: [i32; 14] = [ARG_S, 288, 296, 304, 312, 320, 328, 336, 344, 352, 360, 368, LW, LS];
 }
 
 /// init's frame ([`ty::INIT`]): its arguments (a context and the argument
@@ -131,7 +134,8 @@ mod dumpfr {
     pub const RP: i32 = 128;
     pub const AP: i32 = 136;
     pub const SP: i32 = 144;
-    pub const SIZE: i32 = 152;
+    pub const LP: i32 = 152;
+    pub const SIZE: i32 = 160;
 }
 
 /// Integer edge values: module data holds them as bigs, since immediates
@@ -217,8 +221,9 @@ pub fn real_const(bits: u64) -> i32 {
 }
 
 /// Constant strings: exception names, numbers, UTF-8, the empty string.
+/// Strings of runes beyond Latin-1 are kept four bytes a rune.
 pub const STRINGS: &[&str] =
-    &["", "fail:boom", "zero divide", "héllo", "-42x", " 3.25e2", "9223372036854775807", "fail:"];
+    &["", "fail:boom", "zero divide", "héllo", "-42x", " 3.25e2", "9223372036854775807", "fail:", "日本☺𝄞"];
 
 /// Module data ([`ty::MP`]). Pointers come first.
 pub mod mp {
@@ -244,10 +249,10 @@ pub mod mp {
     /// [`INT_EDGES`] and [`REAL_EDGES`], never written.
     pub const INTS: i32 = PTR_END + 56;
     pub const REALS: i32 = INTS + 8 * INT_EDGES.len() as i32;
-    /// init's `goto` table: where to go on after each case (its length
-    /// in the word before).
-    pub const RESUME: i32 = REALS + 8 * REAL_EDGES.len() as i32 + 8;
-    pub const SIZE: i32 = RESUME + 8 * super::MAX_CASES as i32;
+    /// init's `goto` table: where it calls each case (its length in the
+    /// word before).
+    pub const CALLS: i32 = REALS + 8 * REAL_EDGES.len() as i32 + 8;
+    pub const SIZE: i32 = CALLS + 8 * super::MAX_CASES as i32;
 }
 
 /// Every type: number, size and pointer offsets.
@@ -256,7 +261,7 @@ pub fn types(print_size: i32, print_ptrs: &[i32]) -> Vec<(i32, i32, Vec<i32>)> {
         (ty::MP, mp::SIZE, (0..mp::PTR_END).step_by(8).collect()),
         (ty::INIT, init::SIZE, vec![init::ARGV, init::EXC]),
         (ty::SCRATCH, fr::SIZE, fr::PTRS.to_vec()),
-        (ty::DUMP, dumpfr::SIZE, vec![dumpfr::RP, dumpfr::AP, dumpfr::SP]),
+        (ty::DUMP, dumpfr::SIZE, vec![dumpfr::RP, dumpfr::AP, dumpfr::SP, dumpfr::LP]),
         (ty::DUMP_PRINT, print_size, print_ptrs.to_vec()),
         (ty::INIT_PRINT, 88, vec![64, 80]),
         (ty::REC, rec::SIZE, vec![rec::S, rec::A]),
@@ -268,8 +273,8 @@ pub fn types(print_size: i32, print_ptrs: &[i32]) -> Vec<(i32, i32, Vec<i32>)> {
     ]
 }
 
-/// Module data items; `resume` is init's `goto` table.
-pub fn data(out: &mut String, dump_fmt: &str, resume: &[usize]) {
+/// Module data items; `calls` is init's `goto` table.
+pub fn data(out: &mut String, dump_fmt: &str, calls: &[usize]) {
     writeln!(out, "\tvar\t@mp,{}", mp::SIZE).unwrap();
     writeln!(out, "\tstring\t@mp+{},\"$Sys\"", mp::SYS_NAME).unwrap();
     writeln!(out, "\tstring\t@mp+{},\"{dump_fmt}\"", mp::DUMP_FMT).unwrap();
@@ -281,10 +286,10 @@ pub fn data(out: &mut String, dump_fmt: &str, resume: &[usize]) {
     writeln!(out, "\tlong\t@mp+{},{}", mp::INTS, ints.join(",")).unwrap();
     let reals: Vec<String> = REAL_EDGES.iter().map(|v| format!("0x{v:016x}")).collect();
     writeln!(out, "\treal\t@mp+{},{}", mp::REALS, reals.join(",")).unwrap();
-    assert!(resume.len() <= MAX_CASES, "{} cases", resume.len());
+    assert!(calls.len() <= MAX_CASES, "{} cases", calls.len());
     let table: Vec<String> =
-        std::iter::once(resume.len()).chain(resume.iter().copied()).map(|v| v.to_string()).collect();
-    writeln!(out, "\tword\t@mp+{},{}", mp::RESUME - 8, table.join(",")).unwrap();
+        std::iter::once(calls.len()).chain(calls.iter().copied()).map(|v| v.to_string()).collect();
+    writeln!(out, "\tword\t@mp+{},{}", mp::CALLS - 8, table.join(",")).unwrap();
 }
 
 /// The dump function's label.
@@ -359,6 +364,8 @@ pub fn dump() -> Dump {
     for src in [caller(fr::RECS[0]), caller(fr::RECS[1]), Mp(mp::MR)] {
         d.record(src);
     }
+    d.list(caller(fr::LW), Elem::Word);
+    d.list(caller(fr::LS), Elem::Str);
     use Elem::*;
     for (src, elem) in [
         (caller(fr::AW), Word),
@@ -490,6 +497,35 @@ impl DumpBuilder {
         self.code.push(ins("jmp", &[Lab(top)]));
         self.code.push(Item::L(done));
         self.word(" a ", Fp(N), "%d");
+        self.word(":", Fp(H), "%bx");
+    }
+
+    /// A list's length and a hash of its heads, which are 8-byte words or
+    /// strings.
+    fn list(&mut self, src: Opd, elem: Elem) {
+        use dumpfr::*;
+        use Opd::*;
+        let (top, done) = (self.label(), self.label());
+        self.code.push(ins("movp", &[src, Fp(LP)]));
+        self.code.push(ins("movw", &[Imm(0), Fp(H)]));
+        self.code.push(ins("movw", &[Imm(0), Fp(N)]));
+        self.code.push(Item::L(top));
+        self.code.push(ins("beqw", &[Fp(LP), Imm(0), Lab(done)]));
+        match elem {
+            Elem::Word => {
+                self.code.push(ins("headw", &[Fp(LP), Fp(T)]));
+                self.mix();
+            }
+            _ => {
+                self.code.push(ins("headp", &[Fp(LP), Fp(SP)]));
+                self.string_hash();
+            }
+        }
+        self.code.push(ins("tail", &[Fp(LP), Fp(LP)]));
+        self.code.push(ins("addw", &[Imm(1), Fp(N)]));
+        self.code.push(ins("jmp", &[Lab(top)]));
+        self.code.push(Item::L(done));
+        self.word(" l ", Fp(N), "%d");
         self.word(":", Fp(H), "%bx");
     }
 
