@@ -107,6 +107,46 @@ const CATCH_NAMES: &[&str] = &[
 const IMM_EDGES: &[i64] =
     &[63, 64, 65, 127, 128, 255, 256, 1000003, -7, (1 << 29) - 1, -(1 << 29), 32767, -32768];
 
+/// The kinds of [`Gen::simple`] statements.
+#[derive(Clone, Copy)]
+enum Simple {
+    Scalar,
+    Strings,
+    Index,
+    Lea,
+    Alloc,
+    PointerMove,
+    BlockMove,
+    Raise,
+    Arrays,
+    Lists,
+    Fixed,
+    Call,
+    Dump,
+    Nop,
+    Exit,
+}
+
+/// How often each kind of simple statement comes: calls only where there
+/// are helpers to call, `exit` only in single-case modules.
+const SIMPLE: &[(u32, Simple)] = &[
+    (40, Simple::Scalar),
+    (10, Simple::Strings),
+    (9, Simple::Index),
+    (3, Simple::Lea),
+    (6, Simple::Alloc),
+    (8, Simple::PointerMove),
+    (2, Simple::BlockMove),
+    (2, Simple::Raise),
+    (4, Simple::Arrays),
+    (5, Simple::Lists),
+    (2, Simple::Fixed),
+    (5, Simple::Call),
+    (1, Simple::Dump),
+    (1, Simple::Nop),
+    (1, Simple::Exit),
+];
+
 /// What a pointer slot holds. Each pointer slot holds one kind or nil.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum P {
@@ -397,10 +437,19 @@ impl Gen {
 
     /// A statement without control flow of its own (calls aside).
     fn simple(&mut self, depth: usize) -> Vec<Item> {
-        let calls = if self.helpers.is_empty() || (self.in_helper() && depth > 0) { 0 } else { 5 };
-        let exit = if self.within.single { 1 } else { 0 };
-        match self.rng.weighted(&[40, 10, 9, 3, 6, 8, 2, 2, 4, 2, calls, 1, 1, exit, 5]) {
-            0 => {
+        use Simple::*;
+        // Helpers call others only outside loops: calls stay few.
+        let calls = !(self.helpers.is_empty() || self.in_helper() && depth > 0);
+        let weights: Vec<u32> = SIMPLE
+            .iter()
+            .map(|&(w, kind)| match kind {
+                Call if !calls => 0,
+                Exit if !self.within.single => 0,
+                _ => w,
+            })
+            .collect();
+        match SIMPLE[self.rng.weighted(&weights)].1 {
+            Scalar => {
                 let op = self.rng.pick(SCALAR_OPS);
                 let i = self.fill(op);
                 if super::SKIP_NAN_OPERAND_ORDER && matches!(op, "addf" | "mulf") {
@@ -408,28 +457,28 @@ impl Gen {
                 }
                 vec![i]
             }
-            1 => self.string_op(),
-            2 => self.index(),
-            3 => self.lea(),
-            4 => self.alloc(),
-            5 => self.pointer_move(),
-            6 => self.block_move(),
-            7 => {
+            Strings => self.string_op(),
+            Index => self.index(),
+            Lea => self.lea(),
+            Alloc => self.alloc(),
+            PointerMove => self.pointer_move(),
+            BlockMove => self.block_move(),
+            Raise => {
                 // Mostly a name handlers know.
                 let src = if self.rng.one_in(3) { self.ptr(P::Str, false) } else { self.const_str() };
                 vec![ins("raise", &[src])]
             }
-            8 => self.array_op(),
-            9 => self.fixed(),
-            10 => {
+            Arrays => self.array_op(),
+            Lists => self.list_op(),
+            Fixed => self.fixed(),
+            Call => {
                 let top = self.within.helper.map_or(self.helpers.len(), |j| j + 1);
                 let target = self.rng.below(top);
                 self.call(target)
             }
-            11 => self.dump_call(),
-            12 => vec![ins(self.rng.pick(&["nop", "eclr"]), &[])],
-            13 => vec![ins("exit", &[])],
-            _ => self.list_op(),
+            Dump => self.dump_call(),
+            Nop => vec![ins(self.rng.pick(&["nop", "eclr"]), &[])],
+            Exit => vec![ins("exit", &[])],
         }
     }
 
