@@ -242,8 +242,13 @@ fn report(seed: u64, p: Program, fault: Fault, whole: &Runs) -> ! {
     let path = dir.join(format!("diff-fail-{seed}.s"));
     std::fs::write(&path, &f.src).unwrap();
     let cases: Vec<u32> = small.cases.iter().map(|c| c.id).collect();
+    // One case that fails alone reruns alone (unshrunk).
+    let rerun = match cases[..] {
+        [k] => format!("DITE_DIFF_SEED={seed} DITE_DIFF_CASE={k}"),
+        _ => format!("DITE_DIFF_SEED={seed}"),
+    };
     panic!(
-        "{} on seed {seed} (DITE_DIFF_SEED={seed}), case(s) {cases:?}\n\
+        "{} on seed {seed} ({rerun}), case(s) {cases:?}\n\
          shrunk program ({}; the dump function left out):\n{}\n\
          interpreter: {} objects left, {}\n{}\n\
          jit: {} objects left, {}\n{}\n\
