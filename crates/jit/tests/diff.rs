@@ -11,11 +11,12 @@
 //! `DITE_DIFF_SEED=<seed>` reruns one module (seeds from [`SINGLE_BASE`]
 //! are single-case modules), `DITE_DIFF_CASE=<k>` as well only its case
 //! `k`, and writes the module and what the interpreter printed to
-//! `target/diff-<seed>.{s,out}`; `DITE_DIFF_CASES=<n>` sets how many programs
-//! a run generates (and one single-case module per [`SINGLE_EVERY`]). A mismatch is shrunk to one case and as few statements
-//! as still differ, written to `target/diff-fail-<seed>.s`, and reported.
-//! Should the process crash instead, `target/diff-running-<part>` names
-//! the seed it was running.
+//! `target/diff-<seed>.{s,out}`; `DITE_DIFF_CASES=<n>` sets how many
+//! programs a run generates (plus a single-case module per
+//! [`SINGLE_EVERY`]). A mismatch is shrunk to one case and as few
+//! statements as still differ, written to `target/diff-fail-<seed>.s`, and
+//! reported. Should the process crash instead, `target/diff-running-<part>`
+//! names the seed it was running.
 
 #[path = "../../vm/tests/common/mod.rs"]
 mod common;
