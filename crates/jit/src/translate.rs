@@ -251,18 +251,6 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Loads the cached slots among an instruction's operands, which the
-    /// interpreter may have written.
-    fn reload_operands(&mut self, i: &Inst) {
-        for o in [&i.src, &i.mid, &i.dst] {
-            if let Some(var) = self.slot_var(o) {
-                let ty = self.cached.iter().find(|c| c.1 == var).expect("cached").2;
-                let v = self.b.ins().load(ty, mem(), self.fp, o.v as i32);
-                self.b.def_var(var, v);
-            }
-        }
-    }
-
     /// Continues at `pc`: inline when it is in the body, else by leaving.
     fn goto(&mut self, pc: usize) {
         match self.blocks.get(&pc) {
@@ -460,8 +448,9 @@ impl<'a> Translator<'a> {
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let r = self.rt(Rt::ExecOne, &[pcv]).expect("an exit code");
         self.leave_unless_none(r);
-        let m = self.m;
-        self.reload_operands(&m.code[pc]);
+        // Not only its operands: an exception it raised and a handler at
+        // the next instruction caught may have rewritten the frame.
+        self.reload_all();
         self.fall(pc, next);
     }
 
@@ -574,6 +563,9 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(out);
         self.b.ins().return_(&[e]);
         self.b.switch_to_block(on);
+        // The callee holds this frame's address (its caller-frame register)
+        // and may have written any slot through it.
+        self.reload_all();
         self.fall(pc, next);
     }
 

@@ -15,10 +15,8 @@ pub mod layout;
 /// fixed NaN.
 pub const SKIP_NAN_OPERAND_ORDER: bool = true;
 
-/// The JIT keeps frame slots in registers across a call and does not load
-/// them again after it, so it misses what the callee wrote into its
-/// caller's frame through the frame's address (which the caller had from
-/// `frame`, not from `lea`). While this holds, the setup function is given
-/// the address of the slots it sets, as `lea` makes it, rather than the
-/// frame's own.
-pub const SKIP_CALLEE_WRITES_CALLER_FRAME: bool = true;
+/// Off: the setup function writes its caller's frame through the frame's
+/// own address (which a callee has in its caller-frame register), which the
+/// JIT must see after the call (it reloads its register-held slots). On, it
+/// would be given a `lea`'d address instead, as Limbo's return values are.
+pub const SKIP_CALLEE_WRITES_CALLER_FRAME: bool = false;
