@@ -1043,6 +1043,8 @@ macro_rules! gen_xop {
             Call,
             Ret,
             New,
+            Send,
+            Recv,
             $($name,)*
         }
 
@@ -1106,6 +1108,8 @@ pub(crate) fn translate(m: &Module) -> Box<[XInst]> {
                 XOp::Call
             }
             O::Ret => XOp::Ret,
+            O::Send if ks == k::F && km == k::N && kd == k::F => XOp::Send,
+            O::Recv if ks == k::F && km == k::N && kd == k::F => XOp::Recv,
             op => match table_op(op, ks, km, kd) {
                 Some(_) if op.is_cond_branch() && !target_ok => XOp::Slow,
                 Some(x) => x,
@@ -1204,6 +1208,24 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
                         r.pc = i.d as usize;
                         Ok(())
                     }
+                }
+            }
+            XOp::Send | XOp::Recv => {
+                // SAFETY: frame operands the loader checked.
+                let (sa, da) = unsafe { (Addr::new(r.fp.add(i.s as usize)), Addr::new(r.fp.add(i.d as usize))) };
+                let done = if i.x == XOp::Send {
+                    chan::send(vm, p, da.p(), sa)
+                } else {
+                    chan::recv(vm, p, sa.p(), da)
+                };
+                match done {
+                    Ok(true) => Ok(()),
+                    Ok(false) => {
+                        store!();
+                        break Status::Blocked;
+                    }
+                    // Its only exception: a nil channel.
+                    Err(_) => Err(EX_NILREF),
                 }
             }
             XOp::Ret => {

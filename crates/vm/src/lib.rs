@@ -93,7 +93,10 @@ pub struct Vm {
     pub config: Config,
     /// Modules by path, loaded once and shared by all instances.
     modules: HashMap<String, Rc<Module>>,
-    progs: BTreeMap<i32, Box<Prog>>,
+    /// Threads by pid. The running thread's slot is empty: it is off the
+    /// table while it runs, but keeps its place, so that switching threads
+    /// does not reshape the map.
+    progs: BTreeMap<i32, Option<Box<Prog>>>,
     runq: VecDeque<i32>,
     next_pid: i32,
     main_pid: i32,
@@ -241,12 +244,12 @@ impl Vm {
     }
 
     pub fn prog_mut(&mut self, pid: i32) -> Option<&mut Prog> {
-        self.progs.get_mut(&pid).map(|p| &mut **p)
+        self.progs.get_mut(&pid).and_then(|p| p.as_deref_mut())
     }
 
     /// Makes a blocked thread runnable.
     pub fn make_ready(&mut self, pid: i32) {
-        if let Some(p) = self.progs.get_mut(&pid) {
+        if let Some(Some(p)) = self.progs.get_mut(&pid) {
             if p.state != State::Ready && p.state != State::Exited {
                 p.state = State::Ready;
                 self.runq.push_back(pid);
@@ -264,14 +267,14 @@ impl Vm {
     /// How many threads exist besides the running one (which is off the
     /// table while it runs).
     pub fn other_threads(&self) -> usize {
-        self.progs.values().filter(|p| p.state != State::Exited).count()
+        self.progs.values().flatten().filter(|p| p.state != State::Exited).count()
     }
 
     /// Adds a new thread, ready to run; returns its pid.
     pub fn add_prog(&mut self, regs: Regs, stack: stack::Stack, group: i32) -> i32 {
         let pid = self.next_pid;
         self.next_pid += 1;
-        self.progs.insert(pid, Box::new(Prog::new(pid, group, regs, stack)));
+        self.progs.insert(pid, Some(Box::new(Prog::new(pid, group, regs, stack))));
         self.runq.push_back(pid);
         pid
     }
@@ -321,9 +324,10 @@ impl Vm {
                 }
                 break;
             };
-            let Some(mut p) = self.progs.remove(&pid) else { continue };
+            let Some(slot) = self.progs.get_mut(&pid) else { continue };
+            let Some(mut p) = slot.take() else { continue };
             if p.state != State::Ready {
-                self.progs.insert(pid, p);
+                *slot = Some(p);
                 continue;
             }
             let status = if self.backend.is_some() {
@@ -334,12 +338,13 @@ impl Vm {
             match status {
                 interp::Status::Yield => {
                     self.runq.push_back(pid);
-                    self.progs.insert(pid, p);
+                    self.put_back(p);
                 }
                 interp::Status::Blocked => {
-                    self.progs.insert(pid, p);
+                    self.put_back(p);
                 }
                 interp::Status::Exit => {
+                    self.progs.remove(&pid);
                     self.end_prog(p);
                 }
                 interp::Status::Broken(msg, module) => {
@@ -352,6 +357,7 @@ impl Vm {
                     if pid == self.main_pid {
                         outcome = Outcome::Broken(msg);
                     }
+                    self.progs.remove(&pid);
                     self.end_prog(p);
                 }
             }
@@ -362,7 +368,7 @@ impl Vm {
         // Threads blocked forever are reclaimed with everything they hold.
         let left: Vec<i32> = self.progs.keys().copied().collect();
         for pid in left {
-            if let Some(p) = self.progs.remove(&pid) {
+            if let Some(Some(p)) = self.progs.remove(&pid) {
                 self.end_prog(p);
             }
         }
@@ -370,10 +376,21 @@ impl Vm {
         outcome
     }
 
+    /// Returns a thread that ran to its slot.
+    fn put_back(&mut self, p: Box<Prog>) {
+        match self.progs.get_mut(&p.pid) {
+            Some(slot) => *slot = Some(p),
+            None => {
+                self.progs.insert(p.pid, Some(p));
+            }
+        }
+    }
+
     fn next_wakeup(&self) -> Option<Duration> {
         let now = Instant::now();
         self.progs
             .values()
+            .flatten()
             .filter_map(|p| match p.state {
                 State::Sleep(t) => Some(t.saturating_duration_since(now)),
                 _ => None,
@@ -386,6 +403,7 @@ impl Vm {
         let due: Vec<i32> = self
             .progs
             .values()
+            .flatten()
             .filter(|p| matches!(p.state, State::Sleep(t) if t <= now))
             .map(|p| p.pid)
             .collect();
@@ -422,7 +440,7 @@ impl Vm {
     pub fn collect(&mut self) {
         let progs = &self.progs;
         self.heap.collect(&mut |mark| {
-            for p in progs.values() {
+            for p in progs.values().flatten() {
                 p.stack.roots(mark);
                 mark(p.regs.ml);
                 mark(p.exception);
