@@ -1377,7 +1377,8 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
     if e.msg.is_empty() {
         return Err(Status::Exit);
     }
-    Err(Status::Broken(e.msg, module::instance(cpu.ml).name().to_string()))
+    let name = e.builtin.unwrap_or_else(|| module::instance(cpu.ml).name());
+    Err(Status::Broken(e.msg, name.to_string()))
 }
 
 /// Pops every frame above `fp` (called or not), restoring the module link
@@ -2004,6 +2005,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                         return Ok(Next::Block);
                     }
                     p.stack.pop(&mut vm.heap, f);
+                    let flow = flow.map_err(|t| match t {
+                        // The exception is the built-in module's.
+                        Trap::Raise(e) => Trap::Raise(Exception { builtin: Some(builtin_name(ml)), ..e }),
+                        t => t,
+                    });
                     match flow? {
                         builtin::Flow::Next | builtin::Flow::Wait => {}
                         builtin::Flow::Sleep(ms) => {
@@ -2073,7 +2079,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 _ => string::to_string(obj(v).p()),
             };
             Heap::inc(v);
-            return Err(Trap::Raise(Exception { msg, value: v }));
+            return Err(Trap::Raise(Exception { msg, value: v, builtin: None }));
         }
         O::Send => {
             let c = d!().p();
@@ -2187,6 +2193,14 @@ fn check_extent(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
         Ok(())
     } else {
         Err(exc(EX_FRAME))
+    }
+}
+
+/// The name of a built-in module's link.
+fn builtin_name(ml: Ptr) -> &'static str {
+    match module::instance(ml).module {
+        module::ModRef::Builtin(b) => b.name,
+        module::ModRef::Dis(_) => "",
     }
 }
 

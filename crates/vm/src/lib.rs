@@ -53,6 +53,9 @@ pub struct Exception {
     pub msg: String,
     /// The raised object (holding a reference), or nil for runtime errors.
     pub value: Ptr,
+    /// The built-in module whose function raised it, if one did: a thread
+    /// the exception kills is reported as that module's, as Inferno does.
+    pub builtin: Option<&'static str>,
 }
 
 /// Why an instruction did not complete normally.
@@ -65,7 +68,7 @@ pub enum Trap {
 
 /// A runtime error with Inferno's message.
 pub fn exc(msg: &str) -> Trap {
-    Trap::Raise(Exception { msg: msg.to_string(), value: std::ptr::null_mut() })
+    Trap::Raise(Exception { msg: msg.to_string(), value: std::ptr::null_mut(), builtin: None })
 }
 
 /// How a run of the VM ended.
