@@ -19,7 +19,8 @@ pub mod stack;
 pub mod string;
 pub mod types;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -88,6 +89,24 @@ pub struct Config {
     pub verbose: bool,
 }
 
+/// Hashes pids (small integers, mostly consecutive) with one multiply.
+#[derive(Default)]
+pub struct PidHasher(u64);
+
+impl Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = (n as u32 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Instructions a thread runs before the scheduler moves on.
 pub const QUANTUM: u32 = 2048;
 
@@ -98,8 +117,8 @@ pub struct Vm {
     modules: HashMap<String, Rc<Module>>,
     /// Threads by pid. The running thread's slot is empty: it is off the
     /// table while it runs, but keeps its place, so that switching threads
-    /// does not reshape the map.
-    progs: BTreeMap<i32, Option<Box<Prog>>>,
+    /// does not reshape the map. Where the order shows, walks go by pid.
+    progs: HashMap<i32, Option<Box<Prog>>, BuildHasherDefault<PidHasher>>,
     runq: VecDeque<i32>,
     next_pid: i32,
     main_pid: i32,
@@ -138,7 +157,7 @@ impl Vm {
             heap: Heap::new(),
             config,
             modules: HashMap::new(),
-            progs: BTreeMap::new(),
+            progs: HashMap::default(),
             runq: VecDeque::new(),
             next_pid: 1,
             main_pid: 0,
@@ -369,7 +388,8 @@ impl Vm {
             outcome = Outcome::Deadlock;
         }
         // Threads blocked forever are reclaimed with everything they hold.
-        let left: Vec<i32> = self.progs.keys().copied().collect();
+        let mut left: Vec<i32> = self.progs.keys().copied().collect();
+        left.sort_unstable();
         for pid in left {
             if let Some(Some(p)) = self.progs.remove(&pid) {
                 self.end_prog(p);
@@ -403,13 +423,14 @@ impl Vm {
 
     fn wake_sleepers(&mut self) {
         let now = Instant::now();
-        let due: Vec<i32> = self
+        let mut due: Vec<i32> = self
             .progs
             .values()
             .flatten()
             .filter(|p| matches!(p.state, State::Sleep(t) if t <= now))
             .map(|p| p.pid)
             .collect();
+        due.sort_unstable();
         for pid in due {
             self.make_ready(pid);
         }
