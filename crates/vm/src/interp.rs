@@ -223,7 +223,11 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
     let mut ml = cpu.ml;
     loop {
         let inst = module::instance(ml);
-        if let Some((hpc, eoff, desc)) = inst.dis().and_then(|m| find_handler(m, pc, &e.msg, is_str)) {
+        let found = inst.dis().and_then(|m| find_handler(m, pc, &e.msg, is_str).map(|h| (m, h)));
+        // SAFETY: fp is a live frame.
+        let found =
+            found.filter(|&(m, (_, eoff, desc))| handler_fits(unsafe { Addr::new(fp) }, m, eoff, desc));
+        if let Some((_, (hpc, eoff, desc))) = found {
             unwind_to(vm, p, cpu, fp);
             // SAFETY: fp is the handler's live frame.
             let fa = unsafe { Addr::new(fp) };
@@ -267,6 +271,20 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
     }
     let name = e.builtin.unwrap_or_else(|| module::instance(cpu.ml).name());
     Err(Status::Broken(e.msg, name.to_string()))
+}
+
+/// Whether a handler's exception slot and the locals it resets are pointer
+/// slots of the frame it runs in, as Limbo makes them: only those hold
+/// references (frames zero nothing else), so only those may be dropped.
+/// A handler that does not fit is not taken.
+fn handler_fits(f: Addr, m: &Module, eoff: usize, desc: i32) -> bool {
+    let t = frame_type(f);
+    let is_ptr = |o: usize| o + 8 <= t.size && t.ptrs.contains(&(o as u32));
+    let locals = match usize::try_from(desc) {
+        Ok(d) => m.types.get(d).is_some_and(|lt| lt.ptrs.iter().all(|&o| is_ptr(o as usize))),
+        Err(_) => true,
+    };
+    is_ptr(eoff) && locals
 }
 
 /// Pops every frame above `fp` (called or not), restoring the module link
