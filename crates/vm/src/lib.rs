@@ -335,8 +335,12 @@ impl Vm {
             if self.heap.wants_collection() {
                 self.collect();
             }
-            self.sys.close_released(&mut self.heap);
-            self.wake_io();
+            if !self.heap.released_fds.is_empty() {
+                self.sys.close_released(&mut self.heap);
+            }
+            if !self.sys.woken.is_empty() {
+                self.wake_io();
+            }
             let Some(pid) = self.runq.pop_front() else {
                 if let Some(wait) = self.next_wakeup() {
                     let _ = self.out.flush();
