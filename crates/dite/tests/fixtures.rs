@@ -81,3 +81,25 @@ fn exceptions_cross_between_interpreted_and_compiled_code() {
     let want = std::fs::read(root().join("expected/xmain.out")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want));
 }
+
+/// A thread killed by an exception is reported as InferNode's emu reports
+/// it: under the module whose code raised it, a built-in module's name when
+/// one of its functions did (emu's output for `fixtures/tests/broken.b`).
+#[test]
+fn broken_threads_name_the_raising_module() {
+    let cases = [
+        ("math", "", "[$Math] Broken: \"invalid math argument\"\n"),
+        ("sys", "", "[$Sys] Broken: \"dereference of nil\"\n"),
+        ("dis", "", "[Broken] Broken: \"boom\"\n"),
+        ("caught", "caught: invalid math argument\n", ""),
+        ("spawned", "main done\n", "[$Math] Broken: \"invalid math argument\"\n"),
+    ];
+    let dis = root().join("dis").join("broken.dis");
+    for mode in ["-c0", "-c1"] {
+        for (arg, stdout, stderr) in cases {
+            let out = common::dite().arg("run").arg(mode).arg(&dis).arg(arg).output().expect("run dite");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{arg} ({mode})");
+            assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{arg} ({mode})");
+        }
+    }
+}

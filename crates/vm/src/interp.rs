@@ -18,6 +18,9 @@ use crate::types::{self, Type};
 use crate::{array, builtin, chan, exc, list, string, Exception, Trap, Vm};
 use crate::{EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SPAWN, EX_TCHECK, EX_ZDIV};
 
+mod fast;
+pub(crate) use fast::{translate, XInst};
+
 /// Why the interpreter stopped running a thread.
 #[derive(Debug)]
 pub enum Status {
@@ -57,6 +60,12 @@ impl Cpu {
             Some(m) => &**m,
             None => std::ptr::null(),
         };
+    }
+
+    /// The running module's interpreter code and the length of its code.
+    fn xcode(&self) -> (*const XInst, usize) {
+        let m = self.module();
+        (m.xcode.as_ptr(), m.code.len())
     }
 
     fn frame(&self) -> Addr {
@@ -150,45 +159,28 @@ enum Next {
 
 /// Runs thread `p` for at most `budget` instructions.
 pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
-    let mut cpu =
-        Cpu { pc: p.regs.pc, fp: p.regs.fp, mp: std::ptr::null_mut(), ml: p.regs.ml, m: std::ptr::null() };
-    cpu.enter(p.regs.ml);
-    resume_alt(p);
-    let mut left = budget;
-    let status = loop {
-        if left == 0 {
-            break Status::Yield;
+    fast::run(vm, p, budget)
+}
+
+/// Runs the instruction before `cpu.pc` on the general path; a status when
+/// the thread stops.
+#[inline(never)]
+fn slow(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu) -> Option<Status> {
+    let m = cpu.module();
+    // The fast path ran instruction pc - 1, which is inside the code.
+    // SAFETY of the borrow: the code lives as long as `ml`, which this
+    // instruction cannot drop before it has finished with `i`.
+    let i: &Inst = unsafe { &*(&m.code[cpu.pc - 1] as *const Inst) };
+    match step(vm, p, cpu, i) {
+        Ok(Next::Go) => None,
+        Ok(Next::Block) => Some(Status::Blocked),
+        Err(Trap::Exit) => Some(Status::Exit),
+        Err(t) => {
+            // The faulting instruction is the one before pc.
+            cpu.pc -= 1;
+            raise(vm, p, cpu, t).err()
         }
-        left -= 1;
-        let m = cpu.module();
-        let Some(i) = m.code.get(cpu.pc) else {
-            match raise(vm, p, &mut cpu, exc(EX_PC)) {
-                Ok(()) => continue,
-                Err(s) => break s,
-            }
-        };
-        // SAFETY of the borrow: the code lives as long as `ml`, which this
-        // instruction cannot drop before it has finished with `i`.
-        let i: &Inst = unsafe { &*(i as *const Inst) };
-        cpu.pc += 1;
-        match step(vm, p, &mut cpu, i) {
-            Ok(Next::Go) => {}
-            Ok(Next::Block) => break Status::Blocked,
-            Err(Trap::Exit) => break Status::Exit,
-            Err(t) => {
-                // The faulting instruction is the one before pc.
-                cpu.pc -= 1;
-                match raise(vm, p, &mut cpu, t) {
-                    Ok(()) => {}
-                    Err(s) => break s,
-                }
-            }
-        }
-    };
-    p.regs.pc = cpu.pc;
-    p.regs.fp = cpu.fp;
-    p.regs.ml = cpu.ml;
-    status
+    }
 }
 
 /// A thread resumed after a blocking alt stores the chosen arm.
@@ -231,7 +223,11 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
     let mut ml = cpu.ml;
     loop {
         let inst = module::instance(ml);
-        if let Some((hpc, eoff, desc)) = inst.dis().and_then(|m| find_handler(m, pc, &e.msg, is_str)) {
+        let found = inst.dis().and_then(|m| find_handler(m, pc, &e.msg, is_str).map(|h| (m, h)));
+        // SAFETY: fp is a live frame.
+        let found =
+            found.filter(|&(m, (_, eoff, desc))| handler_fits(unsafe { Addr::new(fp) }, m, eoff, desc));
+        if let Some((_, (hpc, eoff, desc))) = found {
             unwind_to(vm, p, cpu, fp);
             // SAFETY: fp is the handler's live frame.
             let fa = unsafe { Addr::new(fp) };
@@ -273,7 +269,22 @@ fn raise(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, t: Trap) -> Result<(), Status
     if e.msg.is_empty() {
         return Err(Status::Exit);
     }
-    Err(Status::Broken(e.msg, module::instance(cpu.ml).name().to_string()))
+    let name = e.builtin.unwrap_or_else(|| module::instance(cpu.ml).name());
+    Err(Status::Broken(e.msg, name.to_string()))
+}
+
+/// Whether a handler's exception slot and the locals it resets are pointer
+/// slots of the frame it runs in, as Limbo makes them: only those hold
+/// references (frames zero nothing else), so only those may be dropped.
+/// A handler that does not fit is not taken.
+fn handler_fits(f: Addr, m: &Module, eoff: usize, desc: i32) -> bool {
+    let t = frame_type(f);
+    let is_ptr = |o: usize| o + 8 <= t.size && t.ptrs.contains(&(o as u32));
+    let locals = match usize::try_from(desc) {
+        Ok(d) => m.types.get(d).is_some_and(|lt| lt.ptrs.iter().all(|&o| is_ptr(o as usize))),
+        Err(_) => true,
+    };
+    is_ptr(eoff) && locals
 }
 
 /// Pops every frame above `fp` (called or not), restoring the module link
@@ -915,6 +926,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                         return Ok(Next::Block);
                     }
                     p.stack.pop(&mut vm.heap, f);
+                    let flow = flow.map_err(|t| match t {
+                        // The exception is the built-in module's.
+                        Trap::Raise(e) => Trap::Raise(Exception { builtin: Some(builtin_name(ml)), ..e }),
+                        t => t,
+                    });
                     match flow? {
                         builtin::Flow::Next | builtin::Flow::Wait => {}
                         builtin::Flow::Sleep(ms) => {
@@ -984,7 +1000,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 _ => string::to_string(obj(v).p()),
             };
             Heap::inc(v);
-            return Err(Trap::Raise(Exception { msg, value: v }));
+            return Err(Trap::Raise(Exception { msg, value: v, builtin: None }));
         }
         O::Send => {
             let c = d!().p();
@@ -1108,6 +1124,14 @@ fn check_extent(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
         Ok(())
     } else {
         Err(exc(EX_FRAME))
+    }
+}
+
+/// The name of a built-in module's link.
+fn builtin_name(ml: Ptr) -> &'static str {
+    match module::instance(ml).module {
+        module::ModRef::Builtin(b) => b.name,
+        module::ModRef::Dis(_) => "",
     }
 }
 

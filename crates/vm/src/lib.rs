@@ -20,6 +20,7 @@ pub mod string;
 pub mod types;
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -53,6 +54,9 @@ pub struct Exception {
     pub msg: String,
     /// The raised object (holding a reference), or nil for runtime errors.
     pub value: Ptr,
+    /// The built-in module whose function raised it, if one did: a thread
+    /// the exception kills is reported as that module's, as Inferno does.
+    pub builtin: Option<&'static str>,
 }
 
 /// Why an instruction did not complete normally.
@@ -65,7 +69,7 @@ pub enum Trap {
 
 /// A runtime error with Inferno's message.
 pub fn exc(msg: &str) -> Trap {
-    Trap::Raise(Exception { msg: msg.to_string(), value: std::ptr::null_mut() })
+    Trap::Raise(Exception { msg: msg.to_string(), value: std::ptr::null_mut(), builtin: None })
 }
 
 /// How a run of the VM ended.
@@ -85,6 +89,24 @@ pub struct Config {
     pub verbose: bool,
 }
 
+/// Hashes pids (small integers, mostly consecutive) with one multiply.
+#[derive(Default)]
+pub struct PidHasher(u64);
+
+impl Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = (n as u32 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Instructions a thread runs before the scheduler moves on.
 pub const QUANTUM: u32 = 2048;
 
@@ -93,8 +115,10 @@ pub struct Vm {
     pub config: Config,
     /// Modules by path, loaded once and shared by all instances.
     modules: HashMap<String, Rc<Module>>,
-    /// Every thread but the running one (the scheduler takes it out).
-    progs: HashMap<i32, Box<Prog>>,
+    /// Threads by pid. The running thread's slot is empty: it is off the
+    /// table while it runs, but keeps its place, so that switching threads
+    /// does not reshape the map. Where the order shows, walks go by pid.
+    progs: HashMap<i32, Option<Box<Prog>>, BuildHasherDefault<PidHasher>>,
     runq: VecDeque<i32>,
     next_pid: i32,
     main_pid: i32,
@@ -133,7 +157,7 @@ impl Vm {
             heap: Heap::new(),
             config,
             modules: HashMap::new(),
-            progs: HashMap::new(),
+            progs: HashMap::default(),
             runq: VecDeque::new(),
             next_pid: 1,
             main_pid: 0,
@@ -242,12 +266,12 @@ impl Vm {
     }
 
     pub fn prog_mut(&mut self, pid: i32) -> Option<&mut Prog> {
-        self.progs.get_mut(&pid).map(|p| &mut **p)
+        self.progs.get_mut(&pid).and_then(|p| p.as_deref_mut())
     }
 
     /// Makes a blocked thread runnable.
     pub fn make_ready(&mut self, pid: i32) {
-        if let Some(p) = self.progs.get_mut(&pid) {
+        if let Some(Some(p)) = self.progs.get_mut(&pid) {
             if p.state != State::Ready && p.state != State::Exited {
                 p.state = State::Ready;
                 self.runq.push_back(pid);
@@ -265,14 +289,14 @@ impl Vm {
     /// How many threads exist besides the running one (which is off the
     /// table while it runs).
     pub fn other_threads(&self) -> usize {
-        self.progs.values().filter(|p| p.state != State::Exited).count()
+        self.progs.values().flatten().filter(|p| p.state != State::Exited).count()
     }
 
     /// Adds a new thread, ready to run; returns its pid.
     pub fn add_prog(&mut self, regs: Regs, stack: stack::Stack, group: i32) -> i32 {
         let pid = self.next_pid;
         self.next_pid += 1;
-        self.progs.insert(pid, Box::new(Prog::new(pid, group, regs, stack)));
+        self.progs.insert(pid, Some(Box::new(Prog::new(pid, group, regs, stack))));
         self.runq.push_back(pid);
         pid
     }
@@ -311,8 +335,12 @@ impl Vm {
             if self.heap.wants_collection() {
                 self.collect();
             }
-            self.sys.close_released(&mut self.heap);
-            self.wake_io();
+            if !self.heap.released_fds.is_empty() {
+                self.sys.close_released(&mut self.heap);
+            }
+            if !self.sys.woken.is_empty() {
+                self.wake_io();
+            }
             let Some(pid) = self.runq.pop_front() else {
                 if let Some(wait) = self.next_wakeup() {
                     let _ = self.out.flush();
@@ -322,9 +350,10 @@ impl Vm {
                 }
                 break;
             };
-            let Some(mut p) = self.progs.remove(&pid) else { continue };
+            let Some(slot) = self.progs.get_mut(&pid) else { continue };
+            let Some(mut p) = slot.take() else { continue };
             if p.state != State::Ready {
-                self.progs.insert(pid, p);
+                *slot = Some(p);
                 continue;
             }
             let status = if self.backend.is_some() {
@@ -335,12 +364,13 @@ impl Vm {
             match status {
                 interp::Status::Yield => {
                     self.runq.push_back(pid);
-                    self.progs.insert(pid, p);
+                    self.put_back(p);
                 }
                 interp::Status::Blocked => {
-                    self.progs.insert(pid, p);
+                    self.put_back(p);
                 }
                 interp::Status::Exit => {
+                    self.progs.remove(&pid);
                     self.end_prog(p);
                 }
                 interp::Status::Broken(msg, module) => {
@@ -353,6 +383,7 @@ impl Vm {
                     if pid == self.main_pid {
                         outcome = Outcome::Broken(msg);
                     }
+                    self.progs.remove(&pid);
                     self.end_prog(p);
                 }
             }
@@ -364,7 +395,7 @@ impl Vm {
         let mut left: Vec<i32> = self.progs.keys().copied().collect();
         left.sort_unstable();
         for pid in left {
-            if let Some(p) = self.progs.remove(&pid) {
+            if let Some(Some(p)) = self.progs.remove(&pid) {
                 self.end_prog(p);
             }
         }
@@ -372,10 +403,21 @@ impl Vm {
         outcome
     }
 
+    /// Returns a thread that ran to its slot.
+    fn put_back(&mut self, p: Box<Prog>) {
+        match self.progs.get_mut(&p.pid) {
+            Some(slot) => *slot = Some(p),
+            None => {
+                self.progs.insert(p.pid, Some(p));
+            }
+        }
+    }
+
     fn next_wakeup(&self) -> Option<Duration> {
         let now = Instant::now();
         self.progs
             .values()
+            .flatten()
             .filter_map(|p| match p.state {
                 State::Sleep(t) => Some(t.saturating_duration_since(now)),
                 _ => None,
@@ -388,10 +430,10 @@ impl Vm {
         let mut due: Vec<i32> = self
             .progs
             .values()
+            .flatten()
             .filter(|p| matches!(p.state, State::Sleep(t) if t <= now))
             .map(|p| p.pid)
             .collect();
-        // In the order they were made, as they were queued.
         due.sort_unstable();
         for pid in due {
             self.make_ready(pid);
@@ -433,7 +475,7 @@ impl Vm {
     pub fn collect(&mut self) {
         let progs = &self.progs;
         self.heap.collect(&mut |mark| {
-            for p in progs.values() {
+            for p in progs.values().flatten() {
                 p.stack.roots(mark);
                 mark(p.regs.ml);
                 mark(p.exception);

@@ -97,7 +97,14 @@ impl Addr {
     }
 
     /// Copies `n` bytes from `src`.
+    #[inline]
     pub fn copy_from(self, src: Addr, n: usize) {
+        if n == 8 {
+            // A word, most of all (channels of int, list heads): one load
+            // and one store rather than a call.
+            self.set_w(src.w());
+            return;
+        }
         // SAFETY: both are valid for n bytes; they may overlap.
         unsafe { std::ptr::copy(src.0, self.0, n) }
     }

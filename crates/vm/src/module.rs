@@ -104,6 +104,8 @@ pub struct Module {
     pub analysis: dis::Analysis,
     /// Compiled code, when a backend compiled the module.
     pub native: Option<Box<dyn crate::native::Code>>,
+    /// The interpreter's form of `code`, one instruction longer.
+    pub(crate) xcode: Box<[crate::interp::XInst]>,
 }
 
 impl Module {
@@ -132,7 +134,7 @@ impl Module {
         for f in analysis.functions.values() {
             entry_extent[f.entry] = if f.complete { f.frame_extent } else { whole } as u32;
         }
-        Module {
+        let mut m = Module {
             name: image.name.clone(),
             path: path.to_string(),
             code,
@@ -142,7 +144,10 @@ impl Module {
             entry_extent,
             analysis,
             native: None,
-        }
+            xcode: Box::new([]),
+        };
+        m.xcode = crate::interp::translate(&m);
+        m
     }
 
     pub fn mp_type(&self) -> Option<&'static Type> {

@@ -4,6 +4,12 @@
 //! Frame layout (64-bit Dis): five registers — return pc, caller frame,
 //! caller module link, frame type, return-value address — then three words
 //! of compiler temporaries, then the arguments at [`ARGS`].
+//!
+//! Every frame is preceded by one hidden word, its *link*: the address of
+//! the frame allocated before it (0 for the oldest). The links chain every
+//! live frame, called or not, from the newest, so the stack needs no list
+//! of its frames: allocating and freeing a frame touch only the frame and
+//! the stack's own fields.
 
 use crate::heap::{Heap, Ptr};
 use crate::mem::Addr;
@@ -20,6 +26,8 @@ pub const DTMP: usize = 56;
 /// Offset of the first argument.
 pub const ARGS: usize = 64;
 
+/// Bytes of the hidden link word before every frame.
+const LINK: usize = 8;
 /// Bytes in a thread's first stack segment: most threads stay shallow.
 const FIRST_SEGMENT: usize = 4 * 1024;
 /// Bytes in later stack segments; a larger frame gets a segment of its own.
@@ -27,9 +35,17 @@ const SEGMENT: usize = 64 * 1024;
 
 struct Segment {
     mem: Box<[u64]>,
+    /// Where allocation stood in this segment when the stack moved on to
+    /// the next one: where it resumes when it comes back.
+    saved_sp: usize,
 }
 
 impl Segment {
+    fn new(bytes: usize) -> Segment {
+        let mem = vec![0u64; bytes / 8].into_boxed_slice();
+        let saved_sp = mem.as_ptr() as usize;
+        Segment { mem, saved_sp }
+    }
     fn base(&self) -> usize {
         self.mem.as_ptr() as usize
     }
@@ -43,10 +59,15 @@ pub struct Stack {
     segs: Vec<Segment>,
     /// Index of the segment in use.
     cur: usize,
+    /// Start and end of the segment in use.
+    base: usize,
+    limit: usize,
     /// Next free byte in the current segment.
     sp: usize,
-    /// Start of every live frame, oldest first.
-    frames: Vec<usize>,
+    /// The newest live frame, 0 when there is none.
+    top: usize,
+    /// Number of live frames.
+    depth: usize,
 }
 
 impl Default for Stack {
@@ -55,108 +76,177 @@ impl Default for Stack {
     }
 }
 
+/// Bytes a frame of type `t` occupies, its link word not included.
+#[inline(always)]
+fn frame_size(t: &Type) -> usize {
+    (t.size.max(ARGS) + 7) & !7
+}
+
 impl Stack {
     pub fn new() -> Stack {
-        let seg = Segment { mem: vec![0u64; FIRST_SEGMENT / 8].into_boxed_slice() };
-        let sp = seg.base();
-        Stack { segs: vec![seg], cur: 0, sp, frames: Vec::new() }
+        let seg = Segment::new(FIRST_SEGMENT);
+        let (base, limit) = (seg.base(), seg.end());
+        Stack { segs: vec![seg], cur: 0, base, limit, sp: base, top: 0, depth: 0 }
     }
 
-    /// Allocates a zeroed frame of type `t` and writes its type register.
+    /// Allocates a zeroed frame of type `t` with its type register set.
+    #[inline]
     pub fn alloc(&mut self, t: &'static Type) -> Addr {
-        let size = (t.size.max(ARGS) + 7) & !7;
-        if self.sp + size > self.segs[self.cur].end() {
-            self.next_segment(size);
+        let size = frame_size(t);
+        if self.sp + LINK + size > self.limit {
+            self.next_segment(LINK + size);
         }
-        let f = self.sp;
-        self.sp += size;
-        self.frames.push(f);
-        // SAFETY: [f, f+size) lies inside the current segment, which this
-        // stack owns and never moves while frames live in it.
-        let a = unsafe { Addr::new(f as *mut u8) };
-        a.zero(size);
-        // SAFETY: the type register lies in the frame.
-        unsafe { a.offset(REG_TYPE) }.set_raw_p(t as *const Type as Ptr);
-        a
+        let link = self.sp;
+        let f = link + LINK;
+        self.sp = f + size;
+        // SAFETY: [link, f+size) lies inside the current segment, which this
+        // stack owns and never moves while frames live in it; it is 8-byte
+        // aligned, as segments and frame sizes are.
+        //
+        // The whole frame is zeroed, not only its pointer slots as Inferno
+        // does: the loader cannot prove that code reads pointers only from
+        // slots its frame's map marks, and a word left over from an older
+        // frame must never be taken for a pointer.
+        unsafe {
+            *(link as *mut usize) = self.top;
+            std::ptr::write_bytes(f as *mut u8, 0, size);
+            (f as *mut u64).add(REG_TYPE / 8).write(t as *const Type as u64);
+        }
+        self.top = f;
+        self.depth += 1;
+        // SAFETY: as above.
+        unsafe { Addr::new(f as *mut u8) }
     }
 
+    #[cold]
+    #[inline(never)]
     fn next_segment(&mut self, size: usize) {
+        self.segs[self.cur].saved_sp = self.sp;
         self.cur += 1;
         if self.cur == self.segs.len() || self.segs[self.cur].mem.len() * 8 < size {
-            let words = size.max(SEGMENT) / 8;
-            let seg = Segment { mem: vec![0u64; words].into_boxed_slice() };
+            let seg = Segment::new(size.max(SEGMENT));
             if self.cur == self.segs.len() {
                 self.segs.push(seg);
             } else {
                 self.segs[self.cur] = seg;
             }
         }
-        self.sp = self.segs[self.cur].base();
         // Keep at most one spare segment beyond the one in use.
         self.segs.truncate(self.cur + 2);
+        self.enter_segment(self.segs[self.cur].base());
+    }
+
+    fn enter_segment(&mut self, sp: usize) {
+        let s = &self.segs[self.cur];
+        self.base = s.base();
+        self.limit = s.end();
+        self.sp = sp;
     }
 
     /// The most recently allocated live frame.
+    #[inline]
     pub fn top(&self) -> Option<Addr> {
         // SAFETY: live frames lie in this stack's segments.
-        self.frames.last().map(|&f| unsafe { Addr::new(f as *mut u8) })
+        (self.top != 0).then(|| unsafe { Addr::new(self.top as *mut u8) })
+    }
+
+    /// The newest live frame's address, 0 when there is none.
+    #[inline(always)]
+    pub fn top_addr(&self) -> usize {
+        self.top
     }
 
     /// Number of live frames.
     pub fn depth(&self) -> usize {
-        self.frames.len()
+        self.depth
+    }
+
+    /// The frame allocated before live frame `f` (0 for the oldest).
+    #[inline(always)]
+    fn link(f: usize) -> usize {
+        // SAFETY: every live frame is preceded by its link word.
+        unsafe { *((f - LINK) as *const usize) }
+    }
+
+    /// Takes the top frame off the stack without touching its pointers.
+    #[inline(always)]
+    fn unlink_top(&mut self) {
+        let f = self.top;
+        let link = f - LINK;
+        self.top = Self::link(f);
+        self.depth -= 1;
+        if link == self.base && self.cur > 0 {
+            self.prev_segment();
+        } else {
+            self.sp = link;
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn prev_segment(&mut self) {
+        self.cur -= 1;
+        let sp = self.segs[self.cur].saved_sp;
+        self.enter_segment(sp);
     }
 
     /// Frees every frame from the `depth`-th on, dropping the references in
     /// their pointer slots.
     pub fn truncate(&mut self, heap: &mut Heap, depth: usize) {
-        while self.frames.len() > depth {
-            let f = self.frames.pop().expect("a live frame");
-            // SAFETY: f is a live frame of this stack; its type register was
-            // written by `alloc`.
-            let a = unsafe { Addr::new(f as *mut u8) };
+        while self.depth > depth {
+            // SAFETY: top is a live frame of this stack; its type register
+            // was written by `alloc`.
+            let a = unsafe { Addr::new(self.top as *mut u8) };
             a.dec_ptrs(heap, frame_type(a));
-            // Step back to the segment holding f.
-            while !(f >= self.segs[self.cur].base() && f < self.segs[self.cur].end()) {
-                self.cur -= 1;
-            }
-            self.sp = f;
+            self.unlink_top();
         }
     }
 
     /// Frees frame `f`, which must be the top frame, and returns true; false
     /// if `f` is not the top frame.
+    #[inline]
     pub fn pop(&mut self, heap: &mut Heap, f: Addr) -> bool {
-        if self.frames.last() != Some(&(f.ptr() as usize)) {
+        if self.top == 0 || self.top != f.ptr() as usize {
             return false;
         }
-        self.truncate(heap, self.frames.len() - 1);
+        let t = frame_type(f);
+        if t.has_pointers() {
+            f.dec_ptrs(heap, t);
+        }
+        self.unlink_top();
         true
     }
 
     /// The position of frame `f` among the live frames.
     pub fn index_of(&self, f: Addr) -> Option<usize> {
         let f = f.ptr() as usize;
-        self.frames.iter().rposition(|&x| x == f)
+        let mut x = self.top;
+        let mut k = self.depth;
+        while x != 0 {
+            k -= 1;
+            if x == f {
+                return Some(k);
+            }
+            x = Self::link(x);
+        }
+        None
     }
 
     /// Takes the top frame off the stack without touching its pointers: they
     /// have moved elsewhere (a spawned thread's stack).
     pub fn forget_top(&mut self) {
-        if let Some(f) = self.frames.pop() {
-            while !(f >= self.segs[self.cur].base() && f < self.segs[self.cur].end()) {
-                self.cur -= 1;
-            }
-            self.sp = f;
+        if self.top != 0 {
+            self.unlink_top();
         }
     }
 
     /// Reports every pointer held in live frames, the callers' module
     /// links of [`Stack::caller_links`] included.
     pub fn roots(&self, f: &mut dyn FnMut(Ptr)) {
-        for &p in &self.frames {
+        let mut x = self.top;
+        while x != 0 {
             // SAFETY: as in truncate.
-            let a = unsafe { Addr::new(p as *mut u8) };
+            let a = unsafe { Addr::new(x as *mut u8) };
             for &o in frame_type(a).ptrs {
                 // SAFETY: pointer slots of the frame.
                 let c = unsafe { a.offset(o as usize) }.p();
@@ -164,6 +254,7 @@ impl Stack {
                     f(c);
                 }
             }
+            x = Self::link(x);
         }
         self.caller_links(f);
     }
@@ -172,24 +263,81 @@ impl Stack {
     /// `mcall` holds in its `REG_MR` until it returns: a reference the
     /// frame owns, though no pointer map shows it.
     pub fn caller_links(&self, f: &mut dyn FnMut(Ptr)) {
-        for &p in &self.frames {
+        let mut x = self.top;
+        while x != 0 {
             // SAFETY: as in truncate.
-            let ml = reg(unsafe { Addr::new(p as *mut u8) }, REG_MR).raw_p();
+            let ml = reg(unsafe { Addr::new(x as *mut u8) }, REG_MR).raw_p();
             if !ml.is_null() {
                 f(ml);
             }
+            x = Self::link(x);
         }
     }
 }
 
 /// The type register of a frame.
+#[inline(always)]
 pub fn frame_type(f: Addr) -> &'static Type {
     // SAFETY: frames store a pointer to a type that lives for the process.
     unsafe { &*(f.offset(REG_TYPE).raw_p() as *const Type) }
 }
 
 /// A frame register as an address.
+#[inline(always)]
 pub fn reg(f: Addr, r: usize) -> Addr {
     // SAFETY: the registers lie at the start of every frame.
     unsafe { f.offset(r) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames pushed across several segments pop back in order, and the
+    /// links keep `index_of`, `truncate` and `roots` working.
+    #[test]
+    fn frames_cross_segments() {
+        let mut heap = Heap::new();
+        let small = Type::leak(96, vec![72], crate::types::Kind::Record);
+        let big = Type::leak(70_000, vec![64], crate::types::Kind::Record);
+        let mut s = Stack::new();
+        let mut frames = Vec::new();
+        for k in 0..3000 {
+            let t = if k % 1000 == 500 { big } else { small };
+            let f = s.alloc(t);
+            assert_eq!(frame_type(f).size, t.size);
+            assert!(reg(f, REG_MR).raw_p().is_null() && reg(f, REG_RET).raw_p().is_null());
+            // SAFETY: a pointer slot inside the frame.
+            assert!(unsafe { f.offset(t.ptrs[0] as usize) }.p().is_null());
+            frames.push(f);
+        }
+        assert_eq!(s.depth(), 3000);
+        assert_eq!(s.top(), frames.last().copied());
+        assert_eq!(s.index_of(frames[1234]), Some(1234));
+        assert_eq!(s.index_of(frames[0]), Some(0));
+        // A pointer in a frame is a root.
+        let o = heap.alloc(&crate::types::WORD, 0);
+        // SAFETY: the pointer slot of a live frame.
+        unsafe { frames[10].offset(72) }.set_raw_p(o);
+        let mut n = 0;
+        s.roots(&mut |p| {
+            assert_eq!(p, o);
+            n += 1
+        });
+        assert_eq!(n, 1);
+        assert!(!s.pop(&mut heap, frames[2998]));
+        assert!(s.pop(&mut heap, frames[2999]));
+        s.truncate(&mut heap, 1000);
+        assert_eq!(s.top(), Some(frames[999]));
+        // Allocation resumes where the popped frames were.
+        let f = s.alloc(small);
+        assert_eq!(f, frames[1000]);
+        s.truncate(&mut heap, 5);
+        assert_eq!(heap.stats().objects, 0);
+        s.forget_top();
+        assert_eq!(s.top(), Some(frames[3]));
+        s.truncate(&mut heap, 0);
+        assert_eq!(s.top(), None);
+        assert_eq!(s.alloc(small), frames[0]);
+    }
 }
