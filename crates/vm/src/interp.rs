@@ -1,9 +1,12 @@
 //! The interpreter: runs a thread's instructions for a quantum.
 //!
-//! Registers live in a [`Cpu`] while the thread runs. Operands resolve to
-//! [`Addr`]s; what the loader proved (frame and module-data offsets, branch
-//! targets, type indices) is not checked again, what it could not (nil
-//! pointers, array indices, frames handed to `call`) is.
+//! Most instructions run on the fast path (`fast`): handlers chosen at
+//! load time for each instruction's opcode and addressing modes. The rest,
+//! and everything rare, run here on the general path, `step`, with the
+//! registers in a [`Cpu`]. Either way, what the loader proved (frame and
+//! module-data offsets, branch targets, type indices) is not checked again,
+//! what it could not (nil pointers, array indices, frames handed to `call`)
+//! is.
 
 use std::cmp::Ordering;
 
