@@ -46,6 +46,13 @@ pub extern "C" fn alloc(ctx: *mut Ctx, t: *const Type) -> Ptr {
     native::alloc(unsafe { &mut *ctx }, unsafe { &*t })
 }
 
+/// `send` (`send` non-zero) or `recv`.
+pub extern "C" fn channel(ctx: *mut Ctx, pc: u64, c: Ptr, v: *mut u8, send: u64) -> u32 {
+    // SAFETY: see above; `v` is the address compiled code resolved for the
+    // instruction's value operand, as the interpreter would.
+    native::channel(unsafe { &mut *ctx }, pc, c, unsafe { vm::mem::Addr::new(v) }, send != 0)
+}
+
 /// Compares strings: -1, 0 or 1.
 pub extern "C" fn compare_strings(_ctx: *mut Ctx, a: Ptr, b: Ptr) -> i64 {
     native::compare_strings(a, b)

@@ -21,7 +21,7 @@ use cranelift_codegen::ir::{
     types, AbiParam, BlockArg, Function, InstBuilder, JumpTableData, MemFlagsData, Signature, UserFuncName,
     Value,
 };
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{self, TargetIsa};
 use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use dis::Opcode as O;
@@ -33,8 +33,8 @@ use crate::{glue, slots};
 const I64: ir::Type = types::I64;
 
 /// The Cranelift signature of compiled functions and of runtime calls.
-pub fn signature(isa: &dyn TargetIsa, params: &[ir::Type], ret: Option<ir::Type>) -> Signature {
-    let mut sig = Signature::new(isa.default_call_conv());
+pub fn signature(call_conv: isa::CallConv, params: &[ir::Type], ret: Option<ir::Type>) -> Signature {
+    let mut sig = Signature::new(call_conv);
     sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
     sig.returns.extend(ret.map(AbiParam::new));
     sig
@@ -46,7 +46,7 @@ pub fn signature(isa: &dyn TargetIsa, params: &[ir::Type], ret: Option<ir::Type>
 pub type Callees = HashMap<usize, (i64, u32)>;
 
 /// Runtime calls: a `glue` function and its signature.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Rt {
     ExecOne,
     Frame,
@@ -55,12 +55,10 @@ enum Rt {
     Release,
     Alloc,
     CompareStrings,
+    Channel,
 }
 
 impl Rt {
-    const ALL: [Rt; 7] =
-        [Rt::ExecOne, Rt::Frame, Rt::Call, Rt::Ret, Rt::Release, Rt::Alloc, Rt::CompareStrings];
-
     fn addr(self) -> i64 {
         match self {
             Rt::ExecOne => glue::exec_one as *const () as i64,
@@ -70,6 +68,7 @@ impl Rt {
             Rt::Release => glue::release as *const () as i64,
             Rt::Alloc => glue::alloc as *const () as i64,
             Rt::CompareStrings => glue::compare_strings as *const () as i64,
+            Rt::Channel => glue::channel as *const () as i64,
         }
     }
 
@@ -81,6 +80,7 @@ impl Rt {
             Rt::Call => (&[I64, I64, I64, I64], Some(types::I32)),
             Rt::Release => (&[I64], None),
             Rt::CompareStrings => (&[I64, I64], Some(I64)),
+            Rt::Channel => (&[I64, I64, I64, I64], Some(types::I32)),
         }
     }
 }
@@ -114,7 +114,8 @@ pub struct Translator<'a> {
     /// Block of each body instruction.
     blocks: HashMap<usize, ir::Block>,
     /// Signatures of the runtime calls, by [`Rt`].
-    rt_sigs: Vec<ir::SigRef>,
+    rt_sigs: HashMap<Rt, ir::SigRef>,
+    call_conv: isa::CallConv,
     /// The signature of compiled functions.
     entry_sig: ir::SigRef,
     callees: &'a Callees,
@@ -144,17 +145,11 @@ impl<'a> Translator<'a> {
         func: &'a mut Function,
         fctx: &'a mut FunctionBuilderContext,
     ) -> Vec<usize> {
-        let entry_sig = signature(isa, &[I64, types::I32], Some(types::I32));
+        let call_conv = isa.default_call_conv();
+        let entry_sig = signature(call_conv, &[I64, types::I32], Some(types::I32));
         func.signature = entry_sig.clone();
         let mut b = FunctionBuilder::new(func, fctx);
-        let rt_sigs = Rt::ALL
-            .iter()
-            .map(|rt| {
-                let (params, ret) = rt.shape();
-                let params: Vec<ir::Type> = std::iter::once(I64).chain(params.iter().copied()).collect();
-                b.import_signature(signature(isa, &params, ret))
-            })
-            .collect();
+        let rt_sigs = HashMap::new();
         let entry_sig = b.import_signature(entry_sig);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -177,8 +172,20 @@ impl<'a> Translator<'a> {
                 );
             }
         }
-        let mut t =
-            Translator { m, b, ctx, fp, mp, blocks, rt_sigs, entry_sig, callees, cached, resume: resume_at };
+        let mut t = Translator {
+            m,
+            b,
+            ctx,
+            fp,
+            mp,
+            blocks,
+            rt_sigs,
+            call_conv,
+            entry_sig,
+            callees,
+            cached,
+            resume: resume_at,
+        };
         for (k, &pc) in body.iter().enumerate() {
             let blk = t.blocks[&pc];
             t.b.switch_to_block(blk);
@@ -425,7 +432,17 @@ impl<'a> Translator<'a> {
     fn rt(&mut self, rt: Rt, args: &[Value]) -> Option<Value> {
         let f = self.b.ins().iconst(I64, rt.addr());
         let args: Vec<Value> = std::iter::once(self.ctx).chain(args.iter().copied()).collect();
-        let call = self.b.ins().call_indirect(self.rt_sigs[rt as usize], f, &args);
+        let sig = match self.rt_sigs.get(&rt) {
+            Some(&sig) => sig,
+            None => {
+                let (params, ret) = rt.shape();
+                let params: Vec<ir::Type> = std::iter::once(I64).chain(params.iter().copied()).collect();
+                let sig = self.b.import_signature(signature(self.call_conv, &params, ret));
+                self.rt_sigs.insert(rt, sig);
+                sig
+            }
+        };
+        let call = self.b.ins().call_indirect(sig, f, &args);
         self.b.inst_results(call).first().copied()
     }
 
@@ -832,6 +849,22 @@ impl<'a> Translator<'a> {
                 let cc = int_cc(i.op, false);
                 let c = self.b.ins().icmp_imm_s(cc, o, 0);
                 self.branch(c, pc, target(), next);
+            }
+            O::Send | O::Recv => {
+                // The channel, then the value's address, as the interpreter
+                // resolves them.
+                let send = i.op == O::Send;
+                let (chan, val) = if send { (&i.dst, &i.src) } else { (&i.src, &i.dst) };
+                let c = self.load(chan, W, pc);
+                let a = self.addr(val, pc);
+                self.flush();
+                self.resume.insert(pc + 1);
+                let pcv = self.b.ins().iconst(I64, pc as i64);
+                let sv = self.b.ins().iconst(I64, send as i64);
+                let r = self.rt(Rt::Channel, &[pcv, c, a, sv]).expect("an exit code");
+                self.leave_unless_none(r);
+                self.reload_all();
+                self.fall(pc, next);
             }
             O::Frame => {
                 let t = self.type_addr(i.src.imm());

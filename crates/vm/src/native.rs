@@ -264,3 +264,28 @@ pub fn alloc(ctx: &mut Ctx, t: &'static Type) -> Ptr {
 pub fn compare_strings(a: Ptr, b: Ptr) -> i64 {
     crate::string::cmp(a, b) as i64
 }
+
+/// `send` (`send` true) or `recv` at `pc` on channel `c`, of the value at
+/// `v`: the channel code the interpreter runs, without its dispatch. A
+/// thread that must wait stops with the instruction done when it wakes.
+pub fn channel(ctx: &mut Ctx, pc: u64, c: Ptr, v: crate::mem::Addr, send: bool) -> u32 {
+    let fp = ctx.fp;
+    let (vm, p) = vm_prog(ctx);
+    let done = if send { crate::chan::send(vm, p, c, v) } else { crate::chan::recv(vm, p, c, v) };
+    match done {
+        Ok(true) => {
+            ctx.budget -= 1;
+            EXIT_NONE
+        }
+        Ok(false) => {
+            p.regs.pc = pc as usize + 1;
+            p.regs.fp = fp;
+            ctx.budget -= 1;
+            ctx.stopped = Some(Status::Blocked);
+            EXIT_REGS
+        }
+        // A nil channel, refused before anything changed: the interpreter
+        // raises the error.
+        Err(_) => exec_one(ctx, pc),
+    }
+}
