@@ -485,29 +485,40 @@ pub fn nextafter(x: f64, y: f64) -> f64 {
     f64::from_bits(if away { b + 1 } else { b - 1 })
 }
 
-pub fn log10(x: f64) -> f64 {
+/// The start log and log10 share: subnormals scaled up by 2^54, then `x`,
+/// its high word and its binary exponent; `Err` holds the result for zero,
+/// negatives, infinities and NaN.
+fn log_split(x: f64) -> Result<(f64, i32, i32), f64> {
     const TWO54: f64 = 1.80143985094819840000e+16;
-    const IVLN10: f64 = std::f64::consts::LOG10_E;
-    const LOG10_2HI: f64 = 3.01029995663611771306e-01;
-    const LOG10_2LO: f64 = 3.69423907715893078616e-13;
     let mut x = x;
     let mut hx = hi(x);
     let mut k = 0;
     if hx < 0x0010_0000 {
         if x == 0.0 {
-            return f64::NEG_INFINITY;
+            return Err(f64::NEG_INFINITY);
         }
         if hx < 0 {
-            return f64::NAN;
+            return Err(f64::NAN);
         }
         k -= 54;
         x *= TWO54;
         hx = hi(x);
     }
     if hx >= 0x7ff0_0000 {
-        return x + x;
+        return Err(x + x);
     }
     k += (hx >> 20) - 1023;
+    Ok((x, hx, k))
+}
+
+pub fn log10(x: f64) -> f64 {
+    const IVLN10: f64 = std::f64::consts::LOG10_E;
+    const LOG10_2HI: f64 = 3.01029995663611771306e-01;
+    const LOG10_2LO: f64 = 3.69423907715893078616e-13;
+    let (x, mut hx, k) = match log_split(x) {
+        Ok(split) => split,
+        Err(special) => return special,
+    };
     let i = ((k as u32) >> 31) as i32;
     hx = (hx & 0x000f_ffff) | ((0x3ff - i) << 20);
     let y = (k + i) as f64;
@@ -519,7 +530,6 @@ pub fn log10(x: f64) -> f64 {
 pub fn log(x: f64) -> f64 {
     const LN2_HI: f64 = 6.93147180369123816490e-01;
     const LN2_LO: f64 = 1.90821492927058770002e-10;
-    const TWO54: f64 = 1.80143985094819840000e+16;
     const LG1: f64 = 6.666666666666735130e-01;
     const LG2: f64 = 3.999999999940941908e-01;
     const LG3: f64 = 2.857142874366239149e-01;
@@ -527,24 +537,10 @@ pub fn log(x: f64) -> f64 {
     const LG5: f64 = 1.818357216161805012e-01;
     const LG6: f64 = 1.531383769920937332e-01;
     const LG7: f64 = 1.479819860511658591e-01;
-    let mut x = x;
-    let mut hx = hi(x);
-    let mut k = 0;
-    if hx < 0x0010_0000 {
-        if x == 0.0 {
-            return f64::NEG_INFINITY;
-        }
-        if hx < 0 {
-            return f64::NAN;
-        }
-        k -= 54;
-        x *= TWO54;
-        hx = hi(x);
-    }
-    if hx >= 0x7ff0_0000 {
-        return x + x;
-    }
-    k += (hx >> 20) - 1023;
+    let (x, mut hx, mut k) = match log_split(x) {
+        Ok(split) => split,
+        Err(special) => return special,
+    };
     hx &= 0x000f_ffff;
     let i = (hx + 0x95f64) & 0x10_0000;
     let x = with_hi(x, hx | (i ^ 0x3ff0_0000));
