@@ -26,11 +26,19 @@ use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use dis::Opcode as O;
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC};
+use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_STACK};
+use vm::stack::{
+    LINK, REG_FP, REG_LR, REG_MR, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT, STACK_SP, STACK_TOP,
+};
 
 use crate::{glue, slots};
 
 const I64: ir::Type = types::I64;
+
+/// Frames up to this many bytes are allocated and zeroed inline.
+const INLINE_FRAME_BYTES: usize = 512;
+/// Returns free up to this many pointer slots inline.
+const INLINE_RET_POINTERS: usize = 8;
 
 /// The Cranelift signature of compiled functions and of runtime calls.
 pub fn signature(call_conv: isa::CallConv, params: &[ir::Type], ret: Option<ir::Type>) -> Signature {
@@ -124,6 +132,9 @@ pub struct Translator<'a> {
     /// Where the dispatcher may enter, found while translating: the entry,
     /// handlers, loop heads, and what follows calls and runtime calls.
     resume: BTreeSet<usize>,
+    /// The frame type the function's callers give it, where validation
+    /// found one: what its `ret` expects to free.
+    frame_type: Option<&'static vm::types::Type>,
 }
 
 /// What compiling a function gives: its code, and the pcs it can be
@@ -185,6 +196,12 @@ impl<'a> Translator<'a> {
             callees,
             cached,
             resume: resume_at,
+            frame_type: m
+                .analysis
+                .functions
+                .get(&entry_pc)
+                .and_then(|f| f.frame_type)
+                .map(|k| m.types[k as usize]),
         };
         for (k, &pc) in body.iter().enumerate() {
             let blk = t.blocks[&pc];
@@ -537,25 +554,128 @@ impl<'a> Translator<'a> {
         self.b.ins().iconst(I64, t as i64)
     }
 
-    /// `call`: the Dis half in the runtime, then the callee's compiled code
-    /// natively, continuing inline when it returns here.
+    /// The thread's stack.
+    fn stack(&mut self) -> Value {
+        self.b.ins().load(I64, mem(), self.ctx, CTX_STACK)
+    }
+
+    /// `frame $k`: a zeroed frame of type `k` on the thread's stack, bumped
+    /// inline from the current segment as [`vm::stack::Stack::alloc`] does;
+    /// a full segment, or a large frame, is the runtime's.
+    fn frame(&mut self, k: i64) -> Value {
+        let size = vm::stack::frame_bytes(self.m.types[k as usize]);
+        let t = self.type_addr(k);
+        if size > INLINE_FRAME_BYTES {
+            return self.rt(Rt::Frame, &[t]).expect("a frame");
+        }
+        let st = self.stack();
+        let sp = self.b.ins().load(I64, mem(), st, STACK_SP);
+        let limit = self.b.ins().load(I64, mem(), st, STACK_LIMIT);
+        let end = self.b.ins().iadd_imm_s(sp, (LINK + size) as i64);
+        let full = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, limit);
+        let (fast, slow, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let f = self.b.append_block_param(done, I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(full, slow, &[], fast, &[]);
+        self.b.switch_to_block(slow);
+        let g = self.rt(Rt::Frame, &[t]).expect("a frame");
+        self.b.ins().jump(done, &[BlockArg::Value(g)]);
+        self.b.switch_to_block(fast);
+        let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
+        self.b.ins().store(mem(), top, sp, 0);
+        let g = self.b.ins().iadd_imm_s(sp, LINK as i64);
+        let zero = self.b.ins().iconst(I64, 0);
+        let zeros = self.b.ins().splat(types::I64X2, zero);
+        let mut off = 0;
+        while off + 16 <= size {
+            self.b.ins().store(mem(), zeros, g, off as i32);
+            off += 16;
+        }
+        if off < size {
+            self.b.ins().store(mem(), zero, g, off as i32);
+        }
+        self.b.ins().store(mem(), t, g, REG_TYPE as i32);
+        self.b.ins().store(mem(), g, st, STACK_TOP);
+        self.b.ins().store(mem(), end, st, STACK_SP);
+        let depth = self.b.ins().load(I64, mem(), st, STACK_DEPTH);
+        let depth = self.b.ins().iadd_imm_s(depth, 1);
+        self.b.ins().store(mem(), depth, st, STACK_DEPTH);
+        self.b.ins().jump(done, &[BlockArg::Value(g)]);
+        self.b.switch_to_block(done);
+        f
+    }
+
+    /// Leaves with `exit` for the dispatcher to continue at `pc` in frame `f`.
+    fn leave_to(&mut self, exit: u32, f: Value, pc: usize) {
+        self.b.ins().store(mem(), f, self.ctx, CTX_FP);
+        let v = self.b.ins().iconst(I64, pc as i64);
+        self.b.ins().store(mem(), v, self.ctx, CTX_PC);
+        let e = self.b.ins().iconst(types::I32, exit as i64);
+        self.b.ins().return_(&[e]);
+    }
+
+    /// `call`: the Dis half inline (as [`native::call`], which takes the
+    /// cases it does not handle), then the callee's compiled code natively,
+    /// continuing inline when it returns here.
     fn call(&mut self, i: &Inst, pc: usize, next: Option<usize>) {
         let target = i.dst.imm() as usize;
         let f = self.load(&i.src, Ty::W, pc);
         let extent = self.m.entry_extent.get(target).map_or(u32::MAX, |&e| e) as i64;
-        let pcv = self.b.ins().iconst(I64, pc as i64);
-        let tv = self.b.ins().iconst(I64, target as i64);
-        let ev = self.b.ins().iconst(I64, extent);
         self.flush();
         self.resume.insert(pc + 1);
-        let r = self.rt(Rt::Call, &[f, pcv, tv, ev]).expect("an exit code");
-        self.leave_unless_none(r);
         let Some(&(slot, idx)) = self.callees.get(&target) else {
-            // Not a function the table knows: the dispatcher enters it.
+            // Not a function the table knows: the runtime does the Dis half
+            // and the dispatcher enters it.
+            self.call_in_runtime(f, pc, target, extent);
             let e = self.b.ins().iconst(types::I32, native::EXIT_JUMP as i64);
             self.b.ins().return_(&[e]);
             return;
         };
+        // The callee's frame must be the newest, of a type that covers the
+        // callee's operands.
+        let (checked, set, slow, enter) =
+            (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(slow);
+        let st = self.stack();
+        let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
+        let is_top = self.b.ins().icmp(IntCC::Equal, top, f);
+        self.b.ins().brif(is_top, checked, &[], slow, &[]);
+        self.b.switch_to_block(checked);
+        let t = self.b.ins().load(I64, mem(), f, REG_TYPE as i32);
+        let size = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SIZE);
+        let fits = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, size, extent);
+        self.b.ins().brif(fits, set, &[], slow, &[]);
+        self.b.switch_to_block(slow);
+        self.call_in_runtime(f, pc, target, extent);
+        self.b.ins().jump(enter, &[]);
+        self.b.switch_to_block(set);
+        let lr = self.b.ins().iconst(I64, pc as i64 + 1);
+        self.b.ins().store(mem(), lr, f, REG_LR as i32);
+        self.b.ins().store(mem(), self.fp, f, REG_FP as i32);
+        let left = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
+        let left = self.b.ins().iadd_imm_s(left, -1);
+        self.b.ins().store(mem(), left, self.ctx, CTX_BUDGET);
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
+        let deep = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, native::MAX_DEPTH);
+        let (yield_, jump, go) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let deeper = self.b.create_block();
+        self.b.set_cold_block(yield_);
+        self.b.set_cold_block(jump);
+        self.b.ins().brif(spent, yield_, &[], deeper, &[]);
+        self.b.switch_to_block(yield_);
+        self.leave_to(native::EXIT_YIELD, f, target);
+        self.b.switch_to_block(deeper);
+        self.b.ins().brif(deep, jump, &[], go, &[]);
+        self.b.switch_to_block(jump);
+        self.leave_to(native::EXIT_JUMP, f, target);
+        self.b.switch_to_block(go);
+        let depth = self.b.ins().iadd_imm_s(depth, 1);
+        self.b.ins().store(mem(), depth, self.ctx, CTX_DEPTH);
+        self.b.ins().store(mem(), f, self.ctx, CTX_FP);
+        self.b.ins().jump(enter, &[]);
+
+        self.b.switch_to_block(enter);
         let slot = self.b.ins().iconst(I64, slot);
         let callee = self.b.ins().load(I64, mem(), slot, 0);
         let idx = self.b.ins().iconst(types::I32, idx as i64);
@@ -584,6 +704,70 @@ impl<'a> Translator<'a> {
         // and may have written any slot through it.
         self.reload_all();
         self.fall(pc, next);
+    }
+
+    /// [`native::call`]: leaves with its exit code unless it is
+    /// [`native::EXIT_NONE`], when `ctx` describes the callee at its entry.
+    fn call_in_runtime(&mut self, f: Value, pc: usize, target: usize, extent: i64) {
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let tv = self.b.ins().iconst(I64, target as i64);
+        let ev = self.b.ins().iconst(I64, extent);
+        let r = self.rt(Rt::Call, &[f, pcv, tv, ev]).expect("an exit code");
+        self.leave_unless_none(r);
+    }
+
+    /// `ret`: frees the frame inline and leaves with [`native::EXIT_RET`]
+    /// when it is the stack's newest, not the first of its segment, of the
+    /// type validation found for the function, and returns to a caller in
+    /// the same module; [`native::ret`] takes every other case.
+    fn ret(&mut self, pc: usize) {
+        let slow = self.b.create_block();
+        if let Some(t) = self.frame_type.filter(|t| t.ptrs.len() <= INLINE_RET_POINTERS) {
+            let fast = self.b.create_block();
+            self.b.set_cold_block(slow);
+            let fp = self.fp;
+            let caller = self.b.ins().load(I64, mem(), fp, REG_FP as i32);
+            let mr = self.b.ins().load(I64, mem(), fp, REG_MR as i32);
+            let ft = self.b.ins().load(I64, mem(), fp, REG_TYPE as i32);
+            let st = self.stack();
+            let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
+            let base = self.b.ins().load(I64, mem(), st, STACK_BASE);
+            let link = self.b.ins().iadd_imm_s(fp, -(LINK as i64));
+            let has_caller = self.b.ins().icmp_imm_s(IntCC::NotEqual, caller, 0);
+            let same_module = self.b.ins().icmp_imm_s(IntCC::Equal, mr, 0);
+            let is_type = self.b.ins().icmp_imm_s(IntCC::Equal, ft, t as *const vm::types::Type as i64);
+            let is_top = self.b.ins().icmp(IntCC::Equal, top, fp);
+            let not_first = self.b.ins().icmp(IntCC::NotEqual, link, base);
+            let ok = self.b.ins().band(has_caller, same_module);
+            let ok = self.b.ins().band(ok, is_type);
+            let ok = self.b.ins().band(ok, is_top);
+            let ok = self.b.ins().band(ok, not_first);
+            self.b.ins().brif(ok, fast, &[], slow, &[]);
+            self.b.switch_to_block(fast);
+            for &o in t.ptrs {
+                let p = self.b.ins().load(I64, mem(), fp, o as i32);
+                let zero = self.b.ins().iconst(I64, 0);
+                self.b.ins().store(mem(), zero, fp, o as i32);
+                self.drop_ref(p);
+            }
+            let lr = self.b.ins().load(I64, mem(), fp, REG_LR as i32);
+            let older = self.b.ins().load(I64, mem(), link, 0);
+            self.b.ins().store(mem(), older, st, STACK_TOP);
+            self.b.ins().store(mem(), link, st, STACK_SP);
+            let depth = self.b.ins().load(I64, mem(), st, STACK_DEPTH);
+            let depth = self.b.ins().iadd_imm_s(depth, -1);
+            self.b.ins().store(mem(), depth, st, STACK_DEPTH);
+            self.b.ins().store(mem(), caller, self.ctx, CTX_FP);
+            self.b.ins().store(mem(), lr, self.ctx, CTX_PC);
+            let e = self.b.ins().iconst(types::I32, native::EXIT_RET as i64);
+            self.b.ins().return_(&[e]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.switch_to_block(slow);
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let r = self.rt(Rt::Ret, &[pcv]).expect("an exit code");
+        self.b.ins().return_(&[r]);
     }
 
     fn inst(&mut self, pc: usize, i: &Inst, next: Option<usize>) {
@@ -867,17 +1051,12 @@ impl<'a> Translator<'a> {
                 self.fall(pc, next);
             }
             O::Frame => {
-                let t = self.type_addr(i.src.imm());
-                let f = self.rt(Rt::Frame, &[t]).expect("a frame");
+                let f = self.frame(i.src.imm());
                 self.store(&i.dst, W, f, pc);
                 self.fall(pc, next);
             }
             O::Call => self.call(i, pc, next),
-            O::Ret => {
-                let pcv = self.b.ins().iconst(I64, pc as i64);
-                let r = self.rt(Rt::Ret, &[pcv]).expect("an exit code");
-                self.b.ins().return_(&[r]);
-            }
+            O::Ret => self.ret(pc),
             _ => self.call_runtime(pc, next),
         }
     }

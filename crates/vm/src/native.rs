@@ -48,6 +48,9 @@ pub struct Ctx {
     pub budget: i64,
     /// Native calls between compiled functions under way.
     pub depth: i64,
+    /// The thread's stack, where compiled code allocates and frees frames
+    /// inline (the `STACK_*` offsets of `stack`).
+    pub stack: *mut crate::stack::Stack,
     vm: *mut Vm,
     prog: *mut Prog,
     /// Set by [`exec_one`] when the thread stopped (blocked, exited, died).
@@ -59,6 +62,7 @@ pub const CTX_MP: i32 = offset_of!(Ctx, mp) as i32;
 pub const CTX_PC: i32 = offset_of!(Ctx, pc) as i32;
 pub const CTX_BUDGET: i32 = offset_of!(Ctx, budget) as i32;
 pub const CTX_DEPTH: i32 = offset_of!(Ctx, depth) as i32;
+pub const CTX_STACK: i32 = offset_of!(Ctx, stack) as i32;
 
 /// The most native calls between compiled functions in one entry to
 /// compiled code; deeper calls go through the dispatcher, so that Dis
@@ -130,6 +134,7 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
             pc: p.regs.pc as u64,
             budget: left,
             depth: 0,
+            stack: &mut p.stack,
             vm,
             prog: p,
             stopped: None,

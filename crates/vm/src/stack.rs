@@ -10,6 +10,10 @@
 //! live frame, called or not, from the newest, so the stack needs no list
 //! of its frames: allocating and freeing a frame touch only the frame and
 //! the stack's own fields.
+//!
+//! Compiled code allocates and frees frames inline on the common path, by
+//! the field offsets `STACK_*` and [`frame_bytes`]; it leaves segment
+//! changes to [`Stack::alloc`] and the interpreter's `ret`.
 
 use crate::heap::{Heap, Ptr};
 use crate::mem::Addr;
@@ -27,7 +31,7 @@ pub const DTMP: usize = 56;
 pub const ARGS: usize = 64;
 
 /// Bytes of the hidden link word before every frame.
-const LINK: usize = 8;
+pub const LINK: usize = 8;
 /// Bytes in a thread's first stack segment: most threads stay shallow.
 const FIRST_SEGMENT: usize = 4 * 1024;
 /// Bytes in later stack segments; a larger frame gets a segment of its own.
@@ -78,9 +82,16 @@ impl Default for Stack {
 
 /// Bytes a frame of type `t` occupies, its link word not included.
 #[inline(always)]
-fn frame_size(t: &Type) -> usize {
+pub fn frame_bytes(t: &Type) -> usize {
     (t.size.max(ARGS) + 7) & !7
 }
+
+/// Offsets of the [`Stack`] fields compiled code reads and writes.
+pub const STACK_BASE: i32 = std::mem::offset_of!(Stack, base) as i32;
+pub const STACK_LIMIT: i32 = std::mem::offset_of!(Stack, limit) as i32;
+pub const STACK_SP: i32 = std::mem::offset_of!(Stack, sp) as i32;
+pub const STACK_TOP: i32 = std::mem::offset_of!(Stack, top) as i32;
+pub const STACK_DEPTH: i32 = std::mem::offset_of!(Stack, depth) as i32;
 
 impl Stack {
     pub fn new() -> Stack {
@@ -92,7 +103,7 @@ impl Stack {
     /// Allocates a zeroed frame of type `t` with its type register set.
     #[inline]
     pub fn alloc(&mut self, t: &'static Type) -> Addr {
-        let size = frame_size(t);
+        let size = frame_bytes(t);
         if self.sp + LINK + size > self.limit {
             self.next_segment(LINK + size);
         }

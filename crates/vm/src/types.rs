@@ -32,6 +32,9 @@ pub struct Type {
     pub kind: Kind,
 }
 
+/// Offset of [`Type::size`], which compiled code reads.
+pub const TYPE_SIZE: i32 = std::mem::offset_of!(Type, size) as i32;
+
 impl Type {
     /// A record type from a module's type descriptor.
     pub fn from_desc(d: &TypeDesc, word: usize) -> &'static Type {
