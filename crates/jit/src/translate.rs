@@ -129,6 +129,9 @@ pub struct Translator<'a> {
     callees: &'a Callees,
     /// Frame slots kept in variables (see `slots`), by offset.
     cached: Vec<(i64, Variable, ir::Type)>,
+    /// The preemption budget (`ctx.budget`), kept in a variable like the
+    /// cached slots: stored and loaded with them.
+    budget: Variable,
     /// Where the dispatcher may enter, found while translating: the entry,
     /// handlers, loop heads, and what follows calls and runtime calls.
     resume: BTreeSet<usize>,
@@ -174,6 +177,7 @@ impl<'a> Translator<'a> {
         b.ins().jump(dispatch, &[]);
         let blocks: HashMap<usize, ir::Block> = body.iter().map(|&pc| (pc, b.create_block())).collect();
         let cached = slots::cached(m, body).into_iter().map(|(o, ty)| (o, b.declare_var(ty), ty)).collect();
+        let budget = b.declare_var(I64);
         let mut resume_at = BTreeSet::from([entry_pc]);
         for h in m.image.handlers.iter().flatten() {
             if body.iter().any(|&pc| (h.pc1 as usize..h.pc2 as usize).contains(&pc)) {
@@ -195,6 +199,7 @@ impl<'a> Translator<'a> {
             entry_sig,
             callees,
             cached,
+            budget,
             resume: resume_at,
             frame_type: m
                 .analysis
@@ -257,22 +262,38 @@ impl<'a> Translator<'a> {
         self.b.ins().store(mem(), v, self.fp, off as i32);
     }
 
-    /// Stores every cached slot: memory is the truth from here.
+    /// Stores every cached slot and the budget: memory is the truth from here.
     fn flush(&mut self) {
         for k in 0..self.cached.len() {
             let (o, var, _) = self.cached[k];
             let v = self.b.use_var(var);
             self.b.ins().store(mem(), v, self.fp, o as i32);
         }
+        self.store_budget();
     }
 
-    /// Loads every cached slot from memory.
+    /// Loads every cached slot and the budget from memory.
     fn reload_all(&mut self) {
         for k in 0..self.cached.len() {
             let (o, var, ty) = self.cached[k];
             let v = self.b.ins().load(ty, mem(), self.fp, o as i32);
             self.b.def_var(var, v);
         }
+        let v = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
+        self.b.def_var(self.budget, v);
+    }
+
+    fn store_budget(&mut self) {
+        let v = self.b.use_var(self.budget);
+        self.b.ins().store(mem(), v, self.ctx, CTX_BUDGET);
+    }
+
+    /// Spends `cost` of the budget; returns whether it is spent.
+    fn spend(&mut self, cost: i64) -> Value {
+        let left = self.b.use_var(self.budget);
+        let left = self.b.ins().iadd_imm_s(left, -cost);
+        self.b.def_var(self.budget, left);
+        self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0)
     }
 
     /// Continues at `pc`: inline when it is in the body, else by leaving.
@@ -422,10 +443,7 @@ impl<'a> Translator<'a> {
         if target <= pc {
             self.resume.insert(target);
             let cost = (pc - target + 1) as i64;
-            let left = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
-            let left = self.b.ins().iadd_imm_s(left, -cost);
-            self.b.ins().store(mem(), left, self.ctx, CTX_BUDGET);
-            let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+            let spent = self.spend(cost);
             let out = self.b.create_block();
             let go = self.b.create_block();
             self.b.set_cold_block(out);
@@ -652,10 +670,8 @@ impl<'a> Translator<'a> {
         let lr = self.b.ins().iconst(I64, pc as i64 + 1);
         self.b.ins().store(mem(), lr, f, REG_LR as i32);
         self.b.ins().store(mem(), self.fp, f, REG_FP as i32);
-        let left = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
-        let left = self.b.ins().iadd_imm_s(left, -1);
-        self.b.ins().store(mem(), left, self.ctx, CTX_BUDGET);
-        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        let spent = self.spend(1);
+        self.store_budget();
         let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
         let deep = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, native::MAX_DEPTH);
         let (yield_, jump, go) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
@@ -721,6 +737,9 @@ impl<'a> Translator<'a> {
     /// type validation found for the function, and returns to a caller in
     /// the same module; [`native::ret`] takes every other case.
     fn ret(&mut self, pc: usize) {
+        // The frame dies: of what the function keeps in variables only the
+        // budget outlives it.
+        self.store_budget();
         let slow = self.b.create_block();
         if let Some(t) = self.frame_type.filter(|t| t.ptrs.len() <= INLINE_RET_POINTERS) {
             let fast = self.b.create_block();
