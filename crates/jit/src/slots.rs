@@ -35,9 +35,20 @@ enum Use {
     Out,
 }
 
-/// The slots of `body` to keep in variables: frame offset and value type.
-pub fn cached(m: &Module, body: &[usize]) -> Vec<(i64, ir::Type)> {
+/// A slot to keep in a variable.
+pub struct Cached {
+    /// Its frame offset.
+    pub off: i64,
+    pub ty: ir::Type,
+    /// Whether the function writes it: a slot it only reads never differs
+    /// from memory, so it is never stored back.
+    pub written: bool,
+}
+
+/// The slots of `body` to keep in variables.
+pub fn cached(m: &Module, body: &[usize]) -> Vec<Cached> {
     let mut uses: HashMap<i64, (Use, usize)> = HashMap::new();
+    let mut written: Vec<i64> = Vec::new();
     // Ranges [from, to) no slot may touch.
     let mut out: Vec<(i64, i64)> = vec![(0, ARGS as i64)];
     let mut note = |o: &Opnd, kind: Kind| {
@@ -52,6 +63,9 @@ pub fn cached(m: &Module, body: &[usize]) -> Vec<(i64, ir::Type)> {
         }
         if o.mode != Mode::Fp {
             return;
+        }
+        if let Kind::Write(_) = kind {
+            written.push(o.v);
         }
         match kind {
             Kind::Read(Ty::W | Ty::L) | Kind::Write(Ty::W | Ty::L) if o.v % 8 == 0 => {
@@ -94,7 +108,13 @@ pub fn cached(m: &Module, body: &[usize]) -> Vec<(i64, ir::Type)> {
     keep.sort_by_key(|&(o, _, n)| (std::cmp::Reverse(n), o));
     keep.truncate(MAX_SLOTS);
     keep.sort_by_key(|&(o, _, _)| o);
-    keep.into_iter().map(|(o, u, _)| (o, if u == Use::Real { types::F64 } else { types::I64 })).collect()
+    keep.into_iter()
+        .map(|(off, u, _)| Cached {
+            off,
+            ty: if u == Use::Real { types::F64 } else { types::I64 },
+            written: written.contains(&off),
+        })
+        .collect()
 }
 
 fn note_use(uses: &mut HashMap<i64, (Use, usize)>, o: i64, u: Use) {

@@ -14,7 +14,7 @@
 //! [`vm::native::exec_one`], the interpreter's implementation, and carry on
 //! inline when it reports that execution goes on at the next instruction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -24,7 +24,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{self, TargetIsa};
 use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use dis::Opcode as O;
+use dis::{Kind, Opcode as O, Slot};
 use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_STACK};
 use vm::stack::{
@@ -34,6 +34,9 @@ use vm::stack::{
 use crate::{glue, slots};
 
 const I64: ir::Type = types::I64;
+
+/// The budget's bit in [`Translator::dirty`].
+const BUDGET: u64 = 1 << 63;
 
 /// Frames up to this many bytes are allocated and zeroed inline.
 const INLINE_FRAME_BYTES: usize = 512;
@@ -132,6 +135,13 @@ pub struct Translator<'a> {
     /// The preemption budget (`ctx.budget`), kept in a variable like the
     /// cached slots: stored and loaded with them.
     budget: Variable,
+    /// Which variables may differ from memory where translation stands:
+    /// bit k for `cached[k]`, [`BUDGET`] for the budget. Only those are
+    /// stored when compiled code leaves.
+    dirty: u64,
+    /// The variables the function ever sets: what may differ from memory
+    /// where control flow joins.
+    writable: u64,
     /// Where the dispatcher may enter, found while translating: the entry,
     /// handlers, loop heads, and what follows calls and runtime calls.
     resume: BTreeSet<usize>,
@@ -176,8 +186,18 @@ impl<'a> Translator<'a> {
         let dispatch = b.create_block();
         b.ins().jump(dispatch, &[]);
         let blocks: HashMap<usize, ir::Block> = body.iter().map(|&pc| (pc, b.create_block())).collect();
-        let cached = slots::cached(m, body).into_iter().map(|(o, ty)| (o, b.declare_var(ty), ty)).collect();
+        let slots = slots::cached(m, body);
+        let writable =
+            slots.iter().enumerate().filter(|(_, c)| c.written).fold(BUDGET, |w, (k, _)| w | 1 << k);
+        let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
         let budget = b.declare_var(I64);
+        // Where inline branches join the instruction before.
+        let joins: HashSet<usize> = body
+            .iter()
+            .map(|&pc| &m.code[pc])
+            .filter(|i| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
+            .map(|i| i.dst.imm() as usize)
+            .collect();
         let mut resume_at = BTreeSet::from([entry_pc]);
         for h in m.image.handlers.iter().flatten() {
             if body.iter().any(|&pc| (h.pc1 as usize..h.pc2 as usize).contains(&pc)) {
@@ -200,6 +220,8 @@ impl<'a> Translator<'a> {
             callees,
             cached,
             budget,
+            dirty: writable,
+            writable,
             resume: resume_at,
             frame_type: m
                 .analysis
@@ -211,6 +233,12 @@ impl<'a> Translator<'a> {
         for (k, &pc) in body.iter().enumerate() {
             let blk = t.blocks[&pc];
             t.b.switch_to_block(blk);
+            // What is dirty carries over from the instruction before only
+            // when that is the sole inline way in (entries from the
+            // dispatcher load every variable, so they add nothing).
+            if joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
+                t.dirty = t.writable;
+            }
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
         }
@@ -260,16 +288,24 @@ impl<'a> Translator<'a> {
     fn spill(&mut self, off: i64, var: Variable) {
         let v = self.b.use_var(var);
         self.b.ins().store(mem(), v, self.fp, off as i32);
+        if let Some(k) = self.cached.iter().position(|c| c.0 == off) {
+            self.dirty &= !(1 << k);
+        }
     }
 
-    /// Stores every cached slot and the budget: memory is the truth from here.
+    /// Stores every variable that may differ from memory: memory is the
+    /// truth from here. Cold paths flush too, so this leaves `dirty` alone.
     fn flush(&mut self) {
         for k in 0..self.cached.len() {
-            let (o, var, _) = self.cached[k];
-            let v = self.b.use_var(var);
-            self.b.ins().store(mem(), v, self.fp, o as i32);
+            if self.dirty & 1 << k != 0 {
+                let (o, var, _) = self.cached[k];
+                let v = self.b.use_var(var);
+                self.b.ins().store(mem(), v, self.fp, o as i32);
+            }
         }
-        self.store_budget();
+        if self.dirty & BUDGET != 0 {
+            self.store_budget();
+        }
     }
 
     /// Loads every cached slot and the budget from memory.
@@ -281,6 +317,7 @@ impl<'a> Translator<'a> {
         }
         let v = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
         self.b.def_var(self.budget, v);
+        self.dirty = 0;
     }
 
     fn store_budget(&mut self) {
@@ -293,6 +330,7 @@ impl<'a> Translator<'a> {
         let left = self.b.use_var(self.budget);
         let left = self.b.ins().iadd_imm_s(left, -cost);
         self.b.def_var(self.budget, left);
+        self.dirty |= BUDGET;
         self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0)
     }
 
@@ -388,6 +426,9 @@ impl<'a> Translator<'a> {
                 let have = self.b.func.dfg.value_type(v);
                 let v = if have == vty { v } else { self.b.ins().bitcast(vty, MemFlagsData::new(), v) };
                 self.b.def_var(var, v);
+                let k = self.cached.iter().position(|c| c.0 == o.v).expect("a cached slot");
+                debug_assert!(self.writable & 1 << k != 0, "slot {} written, not foreseen", o.v);
+                self.dirty |= 1 << k;
                 return;
             }
             // A narrower write: to memory, whence the variable is reloaded.
@@ -672,6 +713,7 @@ impl<'a> Translator<'a> {
         self.b.ins().store(mem(), self.fp, f, REG_FP as i32);
         let spent = self.spend(1);
         self.store_budget();
+        self.dirty &= !BUDGET;
         let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
         let deep = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, native::MAX_DEPTH);
         let (yield_, jump, go) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
@@ -739,7 +781,9 @@ impl<'a> Translator<'a> {
     fn ret(&mut self, pc: usize) {
         // The frame dies: of what the function keeps in variables only the
         // budget outlives it.
-        self.store_budget();
+        if self.dirty & BUDGET != 0 {
+            self.store_budget();
+        }
         let slow = self.b.create_block();
         if let Some(t) = self.frame_type.filter(|t| t.ptrs.len() <= INLINE_RET_POINTERS) {
             let fast = self.b.create_block();
