@@ -5,8 +5,6 @@
 
 use std::time::Instant;
 
-use vm::native::Backend;
-
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut rounds = 20;
@@ -30,7 +28,7 @@ fn main() {
         let best = (0..rounds)
             .map(|_| {
                 let t = Instant::now();
-                let code = jit.compile(&module, false);
+                let code = jit.compile_all(&module);
                 let us = t.elapsed().as_secs_f64() * 1e6;
                 drop(code);
                 us

@@ -1,8 +1,8 @@
 //! dite's JIT: Dis functions compiled to native code with Cranelift, for
 //! x86-64 and AArch64 from one translator.
 //!
-//! A module is compiled when it loads, every function the loader found
-//! (see `dis::Analysis`), into one executable mapping. Compiled functions
+//! A module's functions (those the loader found, see `dis::Analysis`) are
+//! compiled each when it first runs, into a mapping of its own. Compiled functions
 //! are resumable (see `vm::native`): the VM's dispatcher enters them at any
 //! instruction and they leave for module calls, blocking, preemption and
 //! exceptions, so Dis recursion depth, fairness and exception handling are
@@ -16,9 +16,11 @@ mod glue;
 mod slots;
 mod translate;
 
-use std::time::Instant;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use dis::flags;
 use vm::module::Module;
@@ -44,9 +46,17 @@ impl Jit {
         let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())?;
         Ok(Jit { isa })
     }
+}
 
-    fn isa(&self) -> &dyn TargetIsa {
-        &*self.isa
+impl Jit {
+    /// Compiles every function of `m` now, as a run would when each first
+    /// runs; for measuring compile cost.
+    pub fn compile_all(&self, m: &Module) -> Option<Box<dyn Code>> {
+        let code = Compiled::new(self.isa.clone(), m, false);
+        for k in 0..code.entries.len() {
+            code.compile_function(m, k);
+        }
+        Some(Box::new(code))
     }
 }
 
@@ -58,99 +68,164 @@ impl Backend for Jit {
             }
             return None;
         }
-        let start = Instant::now();
-        // Every function gets a slot in the table compiled calls go
-        // through, holding the interpreter's stub until its code is mapped.
-        let funcs: Vec<&dis::Function> = m.analysis.functions.values().collect();
-        let mut table = vec![glue::interpreted as glue::Entry; funcs.len()].into_boxed_slice();
-        let callees: translate::Callees = funcs
-            .iter()
-            .enumerate()
-            .map(|(k, f)| (f.entry, (&table[k] as *const glue::Entry as i64, 0)))
-            .collect();
-        let mut ws = translate::Workspace::default();
-        let mut text: Vec<u8> = Vec::new();
-        let mut placed: Vec<(usize, usize)> = Vec::new(); // (function, offset)
-        let mut resume = vec![NONE; m.code.len()];
-        let (mut insts, mut fell_back) = (0, Vec::new());
-        for (k, f) in funcs.iter().enumerate() {
-            if !f.complete {
-                fell_back.push((f.entry, "jump table in module data hides its successors".to_string()));
-                continue;
-            }
-            match translate::compile(self.isa(), &mut ws, m, f.entry, &f.body, &callees) {
-                Ok(c) => {
-                    let off = text.len().next_multiple_of(16);
-                    text.resize(off, 0);
-                    text.extend_from_slice(&c.code);
-                    for (idx, &pc) in c.resume.iter().enumerate() {
-                        // A pc in several bodies (shared code) resumes in the
-                        // function that starts there, else the first found.
-                        if resume[pc] == NONE || pc == f.entry {
-                            resume[pc] = (k as u32, idx as u32);
-                        }
-                    }
-                    placed.push((k, off));
-                    insts += f.body.len();
-                }
-                Err(e) => fell_back.push((f.entry, e)),
-            }
-        }
-        let compiled = placed.len();
-        if compiled == 0 {
-            return None;
-        }
-        let mem = match CodeMemory::new(&text) {
-            Ok(mem) => mem,
-            Err(e) => {
-                eprintln!("dite: jit: {}: cannot map code: {e}", m.name);
-                return None;
-            }
-        };
-        for &(k, off) in &placed {
-            // SAFETY: `off` starts a function of signature `Entry` in `mem`, owned by `Compiled`.
-            table[k] = unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(off)) };
-        }
-        if verbose {
-            let us = start.elapsed().as_micros();
-            eprintln!(
-                "dite: jit: {}: compiled {compiled} functions, {insts} instructions, {} bytes \
-                 in {us} µs ({:.2} µs per instruction)",
-                m.name,
-                text.len(),
-                us as f64 / insts.max(1) as f64
-            );
-            for (pc, why) in &fell_back {
-                eprintln!("dite: jit: {}: function at pc {pc} interpreted: {why}", m.name);
-            }
-        }
-        Some(Box::new(Compiled { _mem: mem, table, resume }))
+        Some(Box::new(Compiled::new(self.isa.clone(), m, verbose)))
     }
 }
 
 const NONE: (u32, u32) = (u32::MAX, 0);
 
-/// A module's compiled functions.
+/// A module's compiled code. Functions compile when they first run (see
+/// [`Code::enters`]): a program pays only for the code it uses.
 struct Compiled {
-    /// Owns the code the entries point into.
-    _mem: CodeMemory,
-    /// The native entry of every function (see `Jit::compile`); compiled
-    /// calls read it in place, so it never moves.
-    table: Box<[glue::Entry]>,
+    isa: OwnedTargetIsa,
+    verbose: bool,
+    module: String,
+    /// The entry pc of every function the loader found, by index.
+    entries: Vec<usize>,
+    /// For each pc, the function starting there.
+    starts: HashMap<usize, usize>,
+    /// The native entry of every function, by index: the interpreter's stub
+    /// until the function is compiled. Compiled calls read it in place, so
+    /// it never moves.
+    table: Box<[Cell<glue::Entry>]>,
+    /// Where compiled code calls each function: its slot in `table`.
+    callees: translate::Callees,
+    state: RefCell<State>,
+}
+
+/// What compiling so far has made.
+struct State {
+    ws: translate::Workspace,
+    /// Owns the code the entries point into, a mapping a function.
+    memory: Vec<CodeMemory>,
     /// For each pc where compiled code can be entered: the function and
     /// the index of the pc among its resume points.
     resume: Vec<(u32, u32)>,
+    /// Functions already compiled or found uncompilable.
+    tried: Vec<bool>,
+    /// Functions and Dis instructions compiled, and the time it took.
+    functions: usize,
+    insts: usize,
+    time: Duration,
+}
+
+impl Compiled {
+    fn new(isa: OwnedTargetIsa, m: &Module, verbose: bool) -> Compiled {
+        let entries: Vec<usize> = m.analysis.functions.keys().copied().collect();
+        let table: Box<[Cell<glue::Entry>]> =
+            entries.iter().map(|_| Cell::new(glue::interpreted as glue::Entry)).collect();
+        let callees = entries
+            .iter()
+            .enumerate()
+            .map(|(k, &pc)| (pc, (&table[k] as *const Cell<glue::Entry> as i64, 0)))
+            .collect();
+        let state = State {
+            ws: translate::Workspace::default(),
+            memory: Vec::new(),
+            resume: vec![NONE; m.code.len()],
+            tried: vec![false; entries.len()],
+            functions: 0,
+            insts: 0,
+            time: Duration::ZERO,
+        };
+        Compiled {
+            isa,
+            verbose,
+            module: m.name.clone(),
+            starts: entries.iter().enumerate().map(|(k, &pc)| (pc, k)).collect(),
+            entries,
+            table,
+            callees,
+            state: RefCell::new(state),
+        }
+    }
+
+    /// Compiles function `k` of `m`, unless that was tried before.
+    fn compile_function(&self, m: &Module, k: usize) {
+        let mut st = self.state.borrow_mut();
+        if std::mem::replace(&mut st.tried[k], true) {
+            return;
+        }
+        let f = &m.analysis.functions[&self.entries[k]];
+        if !f.complete {
+            self.report_fallback(f.entry, "jump table in module data hides its successors");
+            return;
+        }
+        let start = Instant::now();
+        let c = match translate::compile(&*self.isa, &mut st.ws, m, f.entry, &f.body, &self.callees) {
+            Ok(c) => c,
+            Err(e) => return self.report_fallback(f.entry, &e),
+        };
+        let mem = match CodeMemory::new(&c.code) {
+            Ok(mem) => mem,
+            Err(e) => return self.report_fallback(f.entry, &format!("cannot map code: {e}")),
+        };
+        // SAFETY: the mapping starts with a function of signature `Entry`,
+        // and `self` owns the mapping for as long as the table is used.
+        self.table[k].set(unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(0)) });
+        st.memory.push(mem);
+        for (idx, &pc) in c.resume.iter().enumerate() {
+            // A pc in several bodies (shared code) resumes in the function
+            // that starts there, else in the first compiled.
+            if st.resume[pc] == NONE || pc == f.entry {
+                st.resume[pc] = (k as u32, idx as u32);
+            }
+        }
+        let took = start.elapsed();
+        st.functions += 1;
+        st.insts += f.body.len();
+        st.time += took;
+        if self.verbose {
+            eprintln!(
+                "dite: jit: {}: compiled the function at pc {}: {} instructions, {} bytes in {} µs",
+                self.module,
+                f.entry,
+                f.body.len(),
+                c.code.len(),
+                took.as_micros()
+            );
+        }
+    }
+
+    fn report_fallback(&self, entry: usize, why: &str) {
+        if self.verbose {
+            eprintln!("dite: jit: {}: function at pc {entry} interpreted: {why}", self.module);
+        }
+    }
 }
 
 impl Code for Compiled {
-    fn enters(&self, pc: usize) -> bool {
-        self.resume.get(pc).is_some_and(|r| r.0 != NONE.0)
+    fn enters(&self, m: &Module, pc: usize) -> bool {
+        if self.state.borrow().resume.get(pc).is_some_and(|r| r.0 != NONE.0) {
+            return true;
+        }
+        let Some(&k) = self.starts.get(&pc) else { return false };
+        self.compile_function(m, k);
+        self.state.borrow().resume[pc].0 != NONE.0
     }
 
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32 {
-        let (f, idx) = self.resume[pc];
-        // SAFETY: entries live in `self`'s mapping; `idx` indexes function `f`'s body.
-        unsafe { glue::enter(self.table[f as usize], ctx, idx) }
+        let (f, idx) = self.state.borrow().resume[pc];
+        // SAFETY: entries live in mappings `self` owns; `idx` indexes
+        // function `f`'s resume points.
+        unsafe { glue::enter(self.table[f as usize].get(), ctx, idx) }
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        let st = self.state.borrow();
+        if self.verbose {
+            let us = st.time.as_micros();
+            eprintln!(
+                "dite: jit: {}: {} of {} functions compiled, {} instructions in {us} µs ({:.2} µs per instruction)",
+                self.module,
+                st.functions,
+                self.entries.len(),
+                st.insts,
+                us as f64 / st.insts.max(1) as f64
+            );
+        }
     }
 }
 

@@ -730,7 +730,11 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(go);
         let depth = self.b.ins().iadd_imm_s(depth, 1);
         self.b.ins().store(mem(), depth, self.ctx, CTX_DEPTH);
+        // The callee's registers, as `native::call` leaves them: a callee
+        // not compiled yet leaves at once for the dispatcher to run it.
         self.b.ins().store(mem(), f, self.ctx, CTX_FP);
+        let tv = self.b.ins().iconst(I64, target as i64);
+        self.b.ins().store(mem(), tv, self.ctx, CTX_PC);
         self.b.ins().jump(enter, &[]);
 
         self.b.switch_to_block(enter);

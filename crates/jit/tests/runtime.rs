@@ -62,6 +62,6 @@ fn small_modules_compile_and_raise() {
     let loaded = dis::load(&dis::write::encode(&m).unwrap(), dis::WordSize::W8).unwrap();
     let module = vm::module::Module::new("zdiv", loaded);
     let code = vm::native::Backend::compile(&*jit::backend().unwrap(), &module, false);
-    assert!(code.is_some_and(|c| c.enters(0)), "compiled");
+    assert!(code.is_some_and(|c| c.enters(&module, 0)), "compiled");
     assert_eq!(run_jit(src).1, Outcome::Broken("zero divide".into()));
 }

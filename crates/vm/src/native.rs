@@ -93,15 +93,17 @@ pub const EXIT_ZDIV: u32 = 7;
 
 /// A backend that compiles modules to native code.
 pub trait Backend {
-    /// Compiles what it can of a module. Functions it cannot compile are
-    /// left to the interpreter; `verbose` asks for a report of both.
+    /// Prepares a module's compiled code, which may compile functions
+    /// later, as they first run. Functions it cannot compile are left to
+    /// the interpreter; `verbose` asks for a report of both.
     fn compile(&self, m: &Module, verbose: bool) -> Option<Box<dyn Code>>;
 }
 
 /// A module's compiled code.
 pub trait Code {
-    /// Whether compiled code can be entered at `pc`.
-    fn enters(&self, pc: usize) -> bool;
+    /// Whether compiled code of module `m` (whose code this is) can be
+    /// entered at `pc`; the first run of a function may compile it.
+    fn enters(&self, m: &Module, pc: usize) -> bool;
     /// Runs compiled code from `pc` (which [`Code::enters`]) with the
     /// registers in `ctx`, until it leaves; returns the exit code.
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32;
@@ -119,7 +121,8 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
         let inst = module::instance(p.regs.ml);
         // A reference for the duration: a call or return in compiled code
         // may drop the thread's last link to the module.
-        let module = inst.dis().filter(|m| m.native.as_ref().is_some_and(|c| c.enters(p.regs.pc))).cloned();
+        let module =
+            inst.dis().filter(|m| m.native.as_ref().is_some_and(|c| c.enters(m, p.regs.pc))).cloned();
         let Some(module) = module else {
             match interp::run(vm, p, 1) {
                 Status::Yield => left -= 1,
