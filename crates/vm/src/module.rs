@@ -96,6 +96,7 @@ pub struct Module {
     pub imms: Box<[Cell<i64>]>,
     /// Types by id.
     pub types: Vec<&'static Type>,
+    /// The module as loaded, but for its instructions: they are in `code`.
     pub image: dis::Module,
     /// For each pc that is a function entry, the bytes of frame the
     /// function needs; `u32::MAX` elsewhere.
@@ -111,7 +112,7 @@ pub struct Module {
 impl Module {
     /// Decodes a validated module.
     pub fn new(path: &str, loaded: dis::Loaded) -> Module {
-        let dis::Loaded { module: image, analysis } = loaded;
+        let dis::Loaded { module: mut image, analysis } = loaded;
         let mut types = vec![&crate::types::WORD; image.types.len()];
         for d in &image.types {
             types[d.id as usize] = Type::from_desc(d, WordSize::W8.bytes());
@@ -134,6 +135,8 @@ impl Module {
         for f in analysis.functions.values() {
             entry_extent[f.entry] = if f.complete { f.frame_extent } else { whole } as u32;
         }
+        // Decoded into `code` (and `xcode` below): the image's copy is dead weight.
+        image.code = Vec::new();
         let mut m = Module {
             name: image.name.clone(),
             path: path.to_string(),
