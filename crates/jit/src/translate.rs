@@ -145,6 +145,9 @@ pub struct Translator<'a> {
     /// Where the dispatcher may enter, found while translating: the entry,
     /// handlers, loop heads, and what follows calls and runtime calls.
     resume: BTreeSet<usize>,
+    /// Values known not to be nil (addresses computed inline), whose use as
+    /// the base of an indirect operand needs no check.
+    nonnil: HashSet<Value>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
@@ -223,6 +226,7 @@ impl<'a> Translator<'a> {
             dirty: writable,
             writable,
             resume: resume_at,
+            nonnil: HashSet::new(),
             frame_type: m
                 .analysis
                 .functions
@@ -238,6 +242,9 @@ impl<'a> Translator<'a> {
             // dispatcher load every variable, so they add nothing).
             if joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
                 t.dirty = t.writable;
+            } else if !t.resume.contains(&pc) {
+                // Its only way in is from the instruction before.
+                t.b.seal_block(blk);
             }
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
@@ -353,12 +360,21 @@ impl<'a> Translator<'a> {
         self.b.ins().return_(&[e]);
     }
 
+    /// Branches on `cond` to two new blocks, returned (taken first). Each
+    /// has that one predecessor, so both are sealed at once: variables
+    /// read in them resolve without placeholders.
+    fn fork(&mut self, cond: Value) -> (ir::Block, ir::Block) {
+        let (yes, no) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(cond, yes, &[], no, &[]);
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        (yes, no)
+    }
+
     /// Leaves with a runtime error at `pc` when `cond` holds.
     fn trap_if(&mut self, cond: Value, exit: u32, pc: usize) {
-        let trap = self.b.create_block();
-        let ok = self.b.create_block();
+        let (trap, ok) = self.fork(cond);
         self.b.set_cold_block(trap);
-        self.b.ins().brif(cond, trap, &[], ok, &[]);
         self.b.switch_to_block(trap);
         self.leave(exit, pc);
         self.b.switch_to_block(ok);
@@ -382,8 +398,10 @@ impl<'a> Translator<'a> {
                         self.b.ins().load(I64, mem(), base, o.base as i32)
                     }
                 };
-                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
-                self.trap_if(nil, native::EXIT_NILREF, pc);
+                if !self.nonnil.contains(&p) {
+                    let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+                    self.trap_if(nil, native::EXIT_NILREF, pc);
+                }
                 self.b.ins().iadd_imm_s(p, o.v)
             }
             Mode::None => unreachable!("validated operand"),
@@ -470,9 +488,7 @@ impl<'a> Translator<'a> {
 
     /// Conditional branch to `dst` when `cond(mid-or-src...)` holds.
     fn branch(&mut self, cond: Value, pc: usize, target: usize, next: Option<usize>) {
-        let taken = self.b.create_block();
-        let fall = self.b.create_block();
-        self.b.ins().brif(cond, taken, &[], fall, &[]);
+        let (taken, fall) = self.fork(cond);
         self.b.switch_to_block(taken);
         self.jump(pc, target);
         self.b.switch_to_block(fall);
@@ -485,10 +501,8 @@ impl<'a> Translator<'a> {
             self.resume.insert(target);
             let cost = (pc - target + 1) as i64;
             let spent = self.spend(cost);
-            let out = self.b.create_block();
-            let go = self.b.create_block();
+            let (out, go) = self.fork(spent);
             self.b.set_cold_block(out);
-            self.b.ins().brif(spent, out, &[], go, &[]);
             self.b.switch_to_block(out);
             self.leave(native::EXIT_YIELD, target);
             self.b.switch_to_block(go);
@@ -855,6 +869,7 @@ impl<'a> Translator<'a> {
             }
             O::Lea => {
                 let a = self.addr(&i.src, pc);
+                self.nonnil.insert(a);
                 self.store(&i.dst, W, a, pc);
                 self.fall(pc, next);
             }
@@ -1009,6 +1024,7 @@ impl<'a> Translator<'a> {
                 let data = self.b.ins().load(I64, mem(), a, DATA as i32);
                 let off = self.b.ins().imul(k, size);
                 let at = self.b.ins().iadd(data, off);
+                self.nonnil.insert(at);
                 self.store(&i.mid, W, at, pc);
                 self.fall(pc, next);
             }
@@ -1119,6 +1135,7 @@ impl<'a> Translator<'a> {
             }
             O::Frame => {
                 let f = self.frame(i.src.imm());
+                self.nonnil.insert(f);
                 self.store(&i.dst, W, f, pc);
                 self.fall(pc, next);
             }
