@@ -12,6 +12,10 @@
 //! byte or short, as the start of a block of run-time size (`lea`, `movm`,
 //! `recv`: those may reach any later slot, even from outside the function,
 //! so every slot from there on is out), or as both an integer and a real.
+//! Lending a slot to a callee for its result (`lea X(fp), 32(f(fp))`) is
+//! the exception: only the callee writes there, during the call, after
+//! which every variable is loaded again, as long as the function cannot
+//! find the lent address again (see `may_find_lent_slots`).
 //! Slots below the arguments (the frame's registers and the compiler's
 //! temporaries) are out. The indirect operands' base slots count as reads
 //! of integers: addresses that `ind*` computed are kept, pointers are out
@@ -22,7 +26,7 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::{self, types};
 use dis::{Kind, Slot, Ty};
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::stack::ARGS;
+use vm::stack::{ARGS, REG_RET};
 
 /// At most this many slots per function: each costs a load wherever
 /// compiled code is entered and a store wherever it leaves.
@@ -45,10 +49,81 @@ pub struct Cached {
     pub written: bool,
 }
 
+/// Whether `i` is `lea X(fp), REG_RET(f(fp))`: the address of a slot
+/// handed to a callee for its result.
+fn lends_result_slot(i: &Inst) -> bool {
+    i.op == dis::Opcode::Lea
+        && i.src.mode == Mode::Fp
+        && i.dst.mode == Mode::IndFp
+        && i.dst.v == REG_RET as i64
+}
+
+/// Whether `body` may find the address of a slot it lent for a result: it
+/// reads or writes the registers of a frame it made (`r(f(fp))` with `r`
+/// below the arguments), but for lending, or reaches past such a frame's
+/// end, through the slot the frame was made in or a slot that a frame's
+/// address was copied to, or stores a frame's address anywhere but a
+/// frame slot. Limbo does none of these.
+fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
+    use dis::Opcode as O;
+    let insts = || body.iter().map(|&pc| &m.code[pc]);
+    // Slots that may hold the address of a frame this function made, and
+    // the least size of such a frame.
+    let mut frames: HashMap<i64, usize> = HashMap::new();
+    for i in insts().filter(|i| matches!(i.op, O::Frame | O::Mframe) && i.dst.mode == Mode::Fp) {
+        let size = match i.op {
+            O::Frame => m.types.get(i.src.v as usize).map_or(0, |t| t.size),
+            _ => usize::MAX,
+        };
+        let e = frames.entry(i.dst.v).or_insert(size);
+        *e = (*e).min(size);
+    }
+    // Whatever computes from such a slot may hold a frame's address too.
+    loop {
+        let mut grew = false;
+        for i in insts() {
+            if matches!(i.op, O::Frame | O::Mframe | O::Call | O::Mcall | O::Spawn | O::Mspawn) {
+                continue;
+            }
+            let from = [&i.src, &i.mid]
+                .into_iter()
+                .filter(|o| o.mode == Mode::Fp)
+                .filter_map(|o| frames.get(&o.v).copied())
+                .min();
+            let Some(size) = from else { continue };
+            if i.dst.mode != Mode::Fp {
+                return true;
+            }
+            let e = frames.entry(i.dst.v).or_insert(usize::MAX);
+            if size < *e {
+                *e = size;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    insts().any(|i| {
+        [&i.src, &i.mid, &i.dst].into_iter().enumerate().any(|(k, o)| {
+            o.mode == Mode::IndFp
+                && frames.get(&(o.base as i64)).is_some_and(|&size| {
+                    let register = (0..ARGS as i64).contains(&o.v) && !(k == 2 && lends_result_slot(i));
+                    register || o.v < 0 || (o.v as usize).saturating_add(8) > size
+                })
+        })
+    })
+}
+
 /// The slots of `body` to keep in variables.
 pub fn cached(m: &Module, body: &[usize]) -> Vec<Cached> {
     let mut uses: HashMap<i64, (Use, usize)> = HashMap::new();
     let mut written: Vec<i64> = Vec::new();
+    // The callee writes a result slot it was lent during the call, after
+    // which compiled code loads every variable anyway: lending it need not
+    // keep the slots from there on in memory, unless the address can be
+    // found again.
+    let lending_is_safe = !may_find_lent_slots(m, body);
     // Ranges [from, to) no slot may touch.
     let mut out: Vec<(i64, i64)> = vec![(0, ARGS as i64)];
     let mut note = |o: &Opnd, kind: Kind| {
@@ -83,6 +158,9 @@ pub fn cached(m: &Module, body: &[usize]) -> Vec<Cached> {
         let info = i.op.info();
         for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
             if let Some(kind) = slot.kind() {
+                if kind == Kind::Addr && lending_is_safe && lends_result_slot(i) {
+                    continue;
+                }
                 note(o, kind);
             }
         }
