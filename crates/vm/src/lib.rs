@@ -338,11 +338,22 @@ impl Vm {
             if !self.heap.released_fds.is_empty() {
                 self.sys.close_released(&mut self.heap);
             }
+            if self.sys.stdin_waiting() {
+                self.sys.poll_stdin();
+            }
             if !self.sys.woken.is_empty() {
                 self.wake_io();
             }
             let Some(pid) = self.runq.pop_front() else {
-                if let Some(wait) = self.next_wakeup() {
+                let wakeup = self.next_wakeup();
+                if self.sys.stdin_waiting() {
+                    // Input may come: wait for it, or for the first sleeper.
+                    let _ = self.out.flush();
+                    self.sys.wait_stdin(wakeup);
+                    self.wake_sleepers();
+                    continue;
+                }
+                if let Some(wait) = wakeup {
                     let _ = self.out.flush();
                     std::thread::sleep(wait);
                     self.wake_sleepers();
