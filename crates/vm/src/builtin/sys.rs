@@ -418,21 +418,21 @@ impl Args for Call<'_> {
     fn real(&mut self) -> f64 {
         Call::real(self)
     }
-    fn string(&mut self) -> String {
-        Call::string(self)
+    fn string(&mut self) -> Vec<u8> {
+        crate::string::to_utf8(self.ptr())
     }
 }
 
 /// Formats the variadic tail of a print-family call.
-fn formatted(c: &mut Call) -> String {
-    let f = c.string();
+fn formatted(c: &mut Call) -> Vec<u8> {
+    let f = crate::string::to_utf8(c.ptr());
     let err = c.vm.errstr(c.pid).to_string();
     fmt::format(&f, c, &err)
 }
 
 fn print(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    let r = write_fd(c, 1, s.as_bytes(), false);
+    let r = write_fd(c, 1, &s, false);
     finish_write(c, r)
 }
 
@@ -440,21 +440,25 @@ fn fprint(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     let s = formatted(c);
     let r = match fd {
-        Some(fd) => write_fd(c, fd, s.as_bytes(), false),
+        Some(fd) => write_fd(c, fd, &s, false),
         None => Err(E_BADFD.into()),
     };
     finish_write(c, r)
 }
 
+/// `sprint`: as Inferno, the text up to its first NUL (the result is made
+/// from a C string).
 fn sprint(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    c.ret_str(&s);
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    let p = crate::string::from_utf8(c.heap(), &s[..end]);
+    c.ret_ptr(p);
     Ok(Flow::Next)
 }
 
 fn aprint(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    let a = array::from_bytes(c.heap(), s.as_bytes());
+    let a = array::from_bytes(c.heap(), &s);
     c.ret_ptr(a);
     Ok(Flow::Next)
 }
