@@ -11,7 +11,9 @@ fn main() {
             .data
             .iter()
             .filter_map(|d| match d {
-                dis::Datum::String { offset, text } => Some((*offset, text.clone())),
+                dis::Datum::String { offset, text } => {
+                    Some((*offset, String::from_utf8_lossy(text).into_owned()))
+                }
                 _ => None,
             })
             .collect();

@@ -42,6 +42,12 @@ impl Line<'_> {
         unquote(a.text).map_err(|m| self.err(a.col, m))
     }
 
+    /// A quoted string's bytes (string data, which need not be UTF-8).
+    fn bytes(&self, k: usize) -> Result<Vec<u8>, AsmError> {
+        let a = &self.args[k];
+        unquote_bytes(a.text).map_err(|m| self.err(a.col, m))
+    }
+
     /// `@mp+N` (or `@mp`): a data offset.
     fn data_offset(&self, k: usize) -> Result<i32, AsmError> {
         let a = &self.args[k];
@@ -88,30 +94,42 @@ fn parse_int<T: std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
+/// A quoted string's text, which must be UTF-8 (names).
 fn unquote(s: &str) -> Result<String, String> {
+    String::from_utf8(unquote_bytes(s)?).map_err(|_| format!("{s}: \\x escapes make no UTF-8 text"))
+}
+
+/// A quoted string's bytes: `\x{hh}` is one byte, `\u{h…}` a character.
+fn unquote_bytes(s: &str) -> Result<Vec<u8>, String> {
     let inner = s
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
         .ok_or_else(|| format!("expected a quoted string, got {s}"))?;
-    let mut out = String::with_capacity(inner.len());
+    let mut out = Vec::with_capacity(inner.len());
     let mut it = inner.chars();
+    let push = |out: &mut Vec<u8>, c: char| out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
     while let Some(c) = it.next() {
         if c != '\\' {
-            out.push(c);
+            push(&mut out, c);
             continue;
         }
         match it.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('z') => out.push('\0'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some('u') => {
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('r') => out.push(b'\r'),
+            Some('z') => out.push(0),
+            Some('"') => out.push(b'"'),
+            Some('\\') => out.push(b'\\'),
+            Some(e @ ('u' | 'x')) => {
                 let rest: String = it.by_ref().take_while(|&c| c != '}').collect();
-                let hex = rest.strip_prefix('{').ok_or("bad \\u escape")?;
-                let v = u32::from_str_radix(hex, 16).map_err(|_| "bad \\u escape")?;
-                out.push(char::from_u32(v).ok_or("bad \\u escape")?);
+                let bad = || format!("bad \\{e} escape");
+                let hex = rest.strip_prefix('{').ok_or_else(bad)?;
+                let v = u32::from_str_radix(hex, 16).map_err(|_| bad())?;
+                if e == 'x' {
+                    out.push(u8::try_from(v).map_err(|_| bad())?);
+                } else {
+                    push(&mut out, char::from_u32(v).ok_or_else(bad)?);
+                }
             }
             other => return Err(format!("unknown escape \\{}", other.map_or(String::new(), String::from))),
         }
@@ -367,7 +385,7 @@ pub fn assemble(text: &str) -> Result<Module, AsmError> {
             }
             "string" => {
                 l.want(2)?;
-                m.data.push(Datum::String { offset: l.data_offset(0)?, text: l.string(1)? });
+                m.data.push(Datum::String { offset: l.data_offset(0)?, text: l.bytes(1)? });
             }
             "array" => {
                 if !(3..=4).contains(&a.len()) {
@@ -541,5 +559,12 @@ mod tests {
     fn strings_unescape() {
         assert_eq!(unquote(r#""a\nb\z\"\\\u{7f}""#).unwrap(), "a\nb\0\"\\\u{7f}");
         assert!(unquote(r#""\q""#).is_err());
+        // String data need not be UTF-8: a surrogate's bytes, as Limbo
+        // writes "\ud800", survive disassembly and assembly.
+        let b = b"a\xed\xa0\x80\xff\xc3\xa9".to_vec();
+        let q = crate::disasm::quote_bytes(&b);
+        assert_eq!(q, r#""a\x{ed}\x{a0}\x{80}\x{ff}é""#);
+        assert_eq!(unquote_bytes(&q).unwrap(), b);
+        assert!(unquote(&q).is_err());
     }
 }

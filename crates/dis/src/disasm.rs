@@ -58,6 +58,21 @@ pub fn quote(s: &str) -> String {
     q
 }
 
+/// Quotes bytes as [`quote`] does, with `\x{hh}` for each byte that is not
+/// part of a UTF-8 character (a surrogate's three bytes, say).
+pub fn quote_bytes(b: &[u8]) -> String {
+    let mut q = String::from("\"");
+    for chunk in b.utf8_chunks() {
+        let s = quote(chunk.valid());
+        q.push_str(&s[1..s.len() - 1]);
+        for &c in chunk.invalid() {
+            let _ = write!(q, "\\x{{{c:x}}}");
+        }
+    }
+    q.push('"');
+    q
+}
+
 /// Formats a real so that it reads back to the same bits: the shortest
 /// decimal where that round-trips, the raw bits (`0x…`) otherwise (NaNs).
 pub fn real(bits: u64) -> String {
@@ -125,7 +140,7 @@ pub fn disassemble(m: &Module) -> String {
             Datum::Reals { offset, bits } => {
                 writeln!(o, "\treal\t@mp+{offset},{}", join(bits.iter().map(|&b| real(b))))
             }
-            Datum::String { offset, text } => writeln!(o, "\tstring\t@mp+{offset},{}", quote(text)),
+            Datum::String { offset, text } => writeln!(o, "\tstring\t@mp+{offset},{}", quote_bytes(text)),
             Datum::Array { offset, elem, len, count } => {
                 writeln!(o, "\tarray\t@mp+{offset},${elem},{len}{}", count_suffix(*count))
             }

@@ -123,8 +123,10 @@ pub enum Datum {
     Bytes { offset: i32, bytes: Vec<u8> },
     /// `DEFW`: 32-bit words in the file, sign-extended into word slots.
     Words { offset: i32, words: Vec<i32> },
-    /// `DEFS`: a UTF-8 string pointer.
-    String { offset: i32, text: String },
+    /// `DEFS`: a string pointer, from the bytes the file holds: UTF-8 as
+    /// Limbo writes it (which encodes surrogates too), though any bytes
+    /// load, as Inferno decodes them leniently.
+    String { offset: i32, text: Vec<u8> },
     /// `DEFF`: reals, kept as IEEE bits so that every value round-trips.
     Reals { offset: i32, bits: Vec<u64> },
     /// `DEFA`: a new zeroed array of `len` elements of type `elem`.

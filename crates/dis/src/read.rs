@@ -200,10 +200,7 @@ pub fn parse(b: &[u8]) -> Result<(Module, Spans), LoadError> {
                 Datum::Words { offset, words }
             }
             item::DEFS => {
-                let raw = r.bytes(count, "string data")?;
-                let text = std::str::from_utf8(raw)
-                    .map_err(|_| LoadError::at(at, "string data is not UTF-8"))?
-                    .to_owned();
+                let text = r.bytes(count, "string data")?.to_vec();
                 Datum::String { offset, text }
             }
             item::DEFF | item::DEFL => {

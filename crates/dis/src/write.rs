@@ -103,7 +103,7 @@ pub fn encode(m: &Module) -> Result<Vec<u8>, EncodeError> {
         match d {
             Datum::Bytes { bytes, .. } => w.out.extend_from_slice(bytes),
             Datum::Words { words, .. } => words.iter().for_each(|&v| encode_word(&mut w.out, v as u32)),
-            Datum::String { text, .. } => w.out.extend_from_slice(text.as_bytes()),
+            Datum::String { text, .. } => w.out.extend_from_slice(text),
             Datum::Reals { bits, .. } => bits.iter().for_each(|b| w.out.extend_from_slice(&b.to_be_bytes())),
             Datum::Longs { longs, .. } => {
                 longs.iter().for_each(|l| w.out.extend_from_slice(&l.to_be_bytes()))

@@ -24,9 +24,9 @@ enum Cmd {
         #[arg(short = 'v')]
         verbose: bool,
         program: PathBuf,
-        /// Arguments for the program.
+        /// Arguments for the program (any bytes, as emu takes them).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
     /// Disassemble a module in Inferno's assembler syntax.
     Dis {
@@ -66,8 +66,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 vm.set_backend(jit::backend()?);
             }
             let path = program.to_string_lossy().into_owned();
-            let mut argv = vec![path.clone()];
-            argv.extend(args);
+            use std::os::unix::ffi::OsStringExt;
+            let mut argv = vec![path.clone().into_bytes()];
+            argv.extend(args.into_iter().map(OsStringExt::into_vec));
             match vm.run_program(&path, &argv).map_err(|e| e.to_string())? {
                 vm::Outcome::Done => Ok(ExitCode::SUCCESS),
                 vm::Outcome::Broken(_) => Ok(ExitCode::FAILURE),

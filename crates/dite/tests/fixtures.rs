@@ -103,3 +103,109 @@ fn broken_threads_name_the_raising_module() {
         }
     }
 }
+
+/// `stdin` (`fixtures/tests/stdin.b`): a thread waiting for standard input
+/// waits alone. The test writes the input only after the main thread has
+/// printed that it waits for the reader, which a VM stopped by the read
+/// would never print (the run would time out); the last line comes later,
+/// without its newline, so `readn` waits part way. Each mode's output is a
+/// section of `expected/stdin.out` (emu prints the same, besides echoing
+/// the input). In mode `stuck` every thread is blocked once the input has
+/// ended, which dite reports as a deadlock then and not before.
+#[test]
+fn reading_standard_input_blocks_only_the_reader() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let want = std::fs::read_to_string(root().join("expected/stdin.out")).unwrap();
+    let dis = root().join("dis/stdin.dis");
+    for mode in ["-c0", "-c1"] {
+        for section in ["read", "short", "readn", "stream", "stuck"] {
+            let mut child = common::dite()
+                .arg("run")
+                .arg(mode)
+                .arg(&dis)
+                .arg(section)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run dite");
+            let mut stdout = child.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(k) = stdout.read(&mut buf) {
+                    if k == 0 || tx.send(buf[..k].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut out = Vec::new();
+            let mut stdin = child.stdin.take();
+            let mut fed = false;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(b) => out.extend(b),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let _ = child.kill();
+                        panic!(
+                            "stdin {section} ({mode}): timed out; output so far:\n{}",
+                            String::from_utf8_lossy(&out)
+                        );
+                    }
+                }
+                if !fed && String::from_utf8_lossy(&out).contains("main: waiting for the reader\n") {
+                    fed = true;
+                    let mut w = stdin.take().unwrap();
+                    w.write_all(b"hello\nworld\n").unwrap();
+                    w.flush().unwrap();
+                    std::thread::sleep(Duration::from_millis(100));
+                    w.write_all(b"last").unwrap();
+                }
+            }
+            let mut stderr = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            let status = child.wait().unwrap();
+            if section == "stuck" {
+                assert_eq!(status.code(), Some(2), "stdin {section} ({mode})");
+                assert_eq!(stderr, "dite: deadlock: every thread is blocked\n");
+            } else {
+                assert!(status.success(), "stdin {section} ({mode}): {status:?}\n{stderr}");
+            }
+            let head = format!("== {section}\n");
+            let start = want.find(&head).expect("section") + head.len();
+            let end = want[start..].find("== ").map_or(want.len(), |k| start + k);
+            assert_eq!(String::from_utf8_lossy(&out), &want[start..end], "stdin {section} ({mode})");
+        }
+    }
+}
+
+/// Standard input is read only by a program that reads it: a file given as
+/// standard input to `hello` keeps its offset (the descriptor's offset is
+/// shared with dite), while `stdin` moves it to the end.
+#[test]
+fn standard_input_is_left_unread_by_programs_that_never_read_it() {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = std::env::temp_dir().join(format!("dite-stdin-{}", std::process::id()));
+    let mut f =
+        std::fs::File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+    f.write_all(b"some input\n").unwrap();
+    for (prog, args, want) in [("hello", &["a"][..], 0), ("stdin", &["read"][..], 11)] {
+        f.seek(SeekFrom::Start(0)).unwrap();
+        let out = common::dite()
+            .arg("run")
+            .arg(root().join("dis").join(format!("{prog}.dis")))
+            .args(args)
+            .stdin(f.try_clone().unwrap())
+            .output()
+            .expect("run dite");
+        assert!(out.status.success(), "{prog}: {out:?}");
+        assert_eq!(f.stream_position().unwrap(), want, "{prog}");
+    }
+    let _ = std::fs::remove_file(&path);
+}

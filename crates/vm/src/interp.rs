@@ -639,8 +639,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if k < 0 || k as usize > string::len(s) {
                 return Err(exc(EX_BOUNDS));
             }
-            let r = if (0..=string::RUNE_MAX as i64).contains(&r) { r as u32 } else { string::RUNE_ERROR };
-            let n = string::insert(heap, s, k as usize, r);
+            let n = string::insert(heap, s, k as usize, string::rune_of_word(r));
             d.put_p(heap, n);
         }
         O::Addc => {

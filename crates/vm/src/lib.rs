@@ -302,8 +302,9 @@ impl Vm {
     }
 
     /// Loads the program at `path` and runs `init(nil, args)` until no
-    /// thread can run.
-    pub fn run_program(&mut self, path: &str, args: &[String]) -> Result<Outcome, LoadError> {
+    /// thread can run. The arguments are bytes, decoded as Inferno decodes
+    /// UTF-8 (they need not be UTF-8).
+    pub fn run_program<A: AsRef<[u8]>>(&mut self, path: &str, args: &[A]) -> Result<Outcome, LoadError> {
         let m = self.load_module(path)?;
         let ml = self.instantiate(&m, &[])?;
         let (pc, ty) = (m.image.entry_pc, m.image.entry_type);
@@ -317,7 +318,7 @@ impl Vm {
         for a in args.iter().rev() {
             let cell = list::cons(&mut self.heap, 8, Some(&types::POINTER), argv);
             self.heap.dec(argv);
-            let s = string::from_str(&mut self.heap, a);
+            let s = string::from_utf8(&mut self.heap, a.as_ref());
             list::head(cell).set_raw_p(s);
             argv = cell;
         }
@@ -338,11 +339,22 @@ impl Vm {
             if !self.heap.released_fds.is_empty() {
                 self.sys.close_released(&mut self.heap);
             }
+            if self.sys.stdin_waiting() {
+                self.sys.poll_stdin();
+            }
             if !self.sys.woken.is_empty() {
                 self.wake_io();
             }
             let Some(pid) = self.runq.pop_front() else {
-                if let Some(wait) = self.next_wakeup() {
+                let wakeup = self.next_wakeup();
+                if self.sys.stdin_waiting() {
+                    // Input may come: wait for it, or for the first sleeper.
+                    let _ = self.out.flush();
+                    self.sys.wait_stdin(wakeup);
+                    self.wake_sleepers();
+                    continue;
+                }
+                if let Some(wait) = wakeup {
                     let _ = self.out.flush();
                     std::thread::sleep(wait);
                     self.wake_sleepers();

@@ -205,7 +205,7 @@ impl Module {
                     }
                 }
                 Datum::String { text, .. } => {
-                    let s = crate::string::from_str(heap, text);
+                    let s = crate::string::from_utf8(heap, text);
                     at.put_p(heap, s);
                 }
                 Datum::Array { elem, len, .. } => {

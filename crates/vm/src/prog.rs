@@ -29,7 +29,8 @@ pub enum State {
     /// Sleeping until a time.
     Sleep(Instant),
     /// Waiting in a built-in call for an in-VM pipe (`Sys->read` of an
-    /// empty one, `write` to a full one); woken through `SysState::woken`.
+    /// empty one, `write` to a full one) or for standard input; woken
+    /// through `SysState::woken`.
     Io,
     /// Finished; kept until the scheduler reaps it.
     Exited,

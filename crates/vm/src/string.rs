@@ -2,6 +2,13 @@
 //!
 //! A string whose runes are all ASCII keeps one byte per rune, any other
 //! four, so that indexing is constant time either way.
+//!
+//! Runes are 16 bits, as in InferNode, whose `Rune` is C's `ushort`: a
+//! value stored into a string keeps its low 16 bits (`s[i] = 16r1F600`
+//! stores U+F600), Inferno's UTF-8 stops at three bytes, and the bytes of
+//! a longer sequence (a character past U+FFFF) decode as one error rune
+//! each. Surrogates (U+D800 to U+DFFF) are runes like any other and encode
+//! as three bytes.
 
 use std::cmp::Ordering;
 
@@ -28,8 +35,14 @@ pub static STRING: Type = Type { size: HDR, ptrs: &[], kind: Kind::String };
 /// Inferno's error rune (`Runeerror`, not U+FFFD): what bytes that are not
 /// UTF-8 and runes that are not characters become.
 pub const RUNE_ERROR: u32 = 0x80;
-/// The largest rune Inferno keeps.
-pub const RUNE_MAX: u32 = 0x10FFFF;
+/// The largest rune (Inferno's runes are 16 bits).
+pub const RUNE_MAX: u32 = 0xFFFF;
+
+/// The rune a word becomes when stored into a string (`insc`): its low 16
+/// bits, as C's conversion to `Rune` keeps them.
+pub fn rune_of_word(w: i64) -> u32 {
+    w as u16 as u32
+}
 
 fn hdr(p: Ptr) -> (usize, bool) {
     let a = obj(p);
@@ -96,8 +109,12 @@ pub fn from_runes(heap: &mut Heap, runes: &[u32]) -> Ptr {
     p
 }
 
-/// A new string from Rust text.
+/// A new string from Rust text. Characters past U+FFFF become error runes
+/// as in [`from_utf8`].
 pub fn from_str(heap: &mut Heap, s: &str) -> Ptr {
+    if s.bytes().any(|c| c >= 0xf0) {
+        return from_inferno_utf8(heap, s.as_bytes());
+    }
     if s.is_ascii() {
         if s.is_empty() {
             return std::ptr::null_mut();
@@ -120,22 +137,25 @@ pub fn from_str(heap: &mut Heap, s: &str) -> Ptr {
 /// short by the end of the bytes is left out.
 pub fn from_utf8(heap: &mut Heap, b: &[u8]) -> Ptr {
     match std::str::from_utf8(b) {
-        Ok(s) if !b.iter().any(|&c| c >= 0xf0) => from_str(heap, s),
-        _ => {
-            let mut runes = Vec::with_capacity(b.len());
-            let mut i = 0;
-            while i < b.len() {
-                let rest = &b[i..];
-                if rest[0] >= 0x80 && rest.len() < UTF_MAX && !full_rune(rest) {
-                    break;
-                }
-                let (r, n) = char_to_rune(rest);
-                runes.push(r);
-                i += n;
-            }
-            from_runes(heap, &runes)
-        }
+        Ok(s) => from_str(heap, s),
+        Err(_) => from_inferno_utf8(heap, b),
     }
+}
+
+/// [`from_utf8`] rune by rune.
+fn from_inferno_utf8(heap: &mut Heap, b: &[u8]) -> Ptr {
+    let mut runes = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        if rest[0] >= 0x80 && rest.len() < UTF_MAX && !full_rune(rest) {
+            break;
+        }
+        let (r, n) = char_to_rune(rest);
+        runes.push(r);
+        i += n;
+    }
+    from_runes(heap, &runes)
 }
 
 /// C's white space, as the string-to-number conversions skip it.
@@ -289,20 +309,15 @@ pub fn full_rune(b: &[u8]) -> bool {
     }
 }
 
-/// Appends the UTF-8 encoding of rune `r` (invalid runes as `RUNE_ERROR`).
+/// Appends the UTF-8 encoding of rune `r` as Inferno's `runetochar` writes
+/// it: surrogates too, and anything past [`RUNE_MAX`] as `RUNE_ERROR`.
 pub fn encode_rune(out: &mut Vec<u8>, r: u32) {
     let r = if r > RUNE_MAX { RUNE_ERROR } else { r };
     match r {
         0..=0x7F => out.push(r as u8),
         0x80..=0x7FF => out.extend_from_slice(&[0xC0 | (r >> 6) as u8, 0x80 | (r & 0x3F) as u8]),
-        0x800..=0xFFFF => out.extend_from_slice(&[
-            0xE0 | (r >> 12) as u8,
-            0x80 | ((r >> 6) & 0x3F) as u8,
-            0x80 | (r & 0x3F) as u8,
-        ]),
         _ => out.extend_from_slice(&[
-            0xF0 | (r >> 18) as u8,
-            0x80 | ((r >> 12) & 0x3F) as u8,
+            0xE0 | (r >> 12) as u8,
             0x80 | ((r >> 6) & 0x3F) as u8,
             0x80 | (r & 0x3F) as u8,
         ]),

@@ -50,6 +50,28 @@ fn string_length_and_indexing() {
     assert_eq!(raise("indc\t96(fp),$0,160(fp)"), "dereference of nil");
 }
 
+/// String data with characters past U+FFFF and a surrogate, decoded as
+/// InferNode's loader decodes it (this is emu's output for the module):
+/// its UTF-8 stops at three bytes, so each byte of a four-byte sequence is
+/// an error rune (0x80), except a last byte too short to be a character,
+/// which is left out; a surrogate's three bytes are one rune.
+#[test]
+fn string_data_past_ffff_decodes_as_inferno_does() {
+    let d = strings(&["a\\u{1f600}b", "\\x{ed}\\x{a0}\\x{80}z\\u{10ffff}"]);
+    let mut body = String::new();
+    for (at, n) in [(32, 6), (40, 5)] {
+        body += &format!("lenc\t{at}(mp),160(fp)\nprint.w\t160(fp)\n");
+        for i in 0..n {
+            body += &format!("indc\t{at}(mp),${i},160(fp)\nprint.w\t160(fp)\n");
+        }
+    }
+    let out = ops_with(&body, &d);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>().join(" "),
+        "6 97 128 128 128 128 98 5 55296 122 128 128 128"
+    );
+}
+
 #[test]
 fn string_insertion_grows_at_the_end_only() {
     let out = ops("insc\t$97,$0,96(fp)\ninsc\t$98,$1,96(fp)\ninsc\t$99,$2,96(fp)\nprint.s\t96(fp)\n\

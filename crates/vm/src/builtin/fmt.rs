@@ -10,30 +10,55 @@
 //! and a directive Plan 9 does not know prints as `%z%`. Reals go through
 //! `dtoa`: `%g` with neither width nor precision is the shortest form that
 //! reads back exactly, without a leading zero (`.3333333333333333`).
+//!
+//! Text is bytes, as Inferno's UTF-8 of 16-bit runes (see
+//! [`crate::string`]): surrogates print as their three bytes, `%c` prints
+//! its argument's low 16 bits as a rune, and a string argument ends at its
+//! first NUL, as the C string Inferno hands to `fmt` does.
+
+use crate::string::{char_to_rune, encode_rune};
 
 /// Where formatting reads its arguments from: the variadic part of a frame.
 pub trait Args {
     fn word(&mut self) -> i64;
     fn big(&mut self) -> i64;
     fn real(&mut self) -> f64;
-    /// A string argument (nil is "").
-    fn string(&mut self) -> String;
+    /// A string argument's UTF-8 bytes (nil is none).
+    fn string(&mut self) -> Vec<u8>;
 }
 
-/// Formats `fmt` as Limbo's `sprint` does; `errstr` is what `%r` prints.
-pub fn format(fmt: &str, args: &mut dyn Args, errstr: &str) -> String {
-    let mut out = String::new();
-    let mut it = fmt.chars();
-    while let Some(c) = it.next() {
+/// The runes of Inferno's UTF-8 (as [`crate::string::to_utf8`] makes it),
+/// each with the bytes it takes.
+fn runes(mut b: &[u8]) -> impl Iterator<Item = (u32, usize)> + '_ {
+    std::iter::from_fn(move || {
+        if b.is_empty() {
+            return None;
+        }
+        let (r, n) = char_to_rune(b);
+        b = &b[n..];
+        Some((r, n))
+    })
+}
+
+/// Formats `fmt` (a string's UTF-8) as Limbo's `sprint` does; `errstr` is
+/// what `%r` prints. The result is bytes: with NULs where `%c` printed
+/// them, and surrogates as their three bytes.
+pub fn format(fmt: &[u8], args: &mut dyn Args, errstr: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Runes that are no characters (surrogates) stand for themselves in
+    // the text; inside a directive, where only ASCII means anything, they
+    // are U+FFFD.
+    let mut it = runes(fmt).map(|(r, _)| (r, char::from_u32(r).unwrap_or(char::REPLACEMENT_CHARACTER)));
+    while let Some((r, c)) = it.next() {
         if c != '%' {
-            out.push(c);
+            encode_rune(&mut out, r);
             continue;
         }
         // The directive as Plan 9's fmt will see it.
         let mut spec = String::from("%");
         let mut big = false;
         // A directive cut off by the end of the format prints nothing.
-        for c in it.by_ref() {
+        for (_, c) in it.by_ref() {
             let arg = match c {
                 '*' => {
                     spec.push_str(&(args.word() as i32).to_string());
@@ -45,14 +70,20 @@ pub fn format(fmt: &str, args: &mut dyn Args, errstr: &str) -> String {
                     continue;
                 }
                 '%' => {
-                    out.push('%');
+                    out.push(b'%');
                     break;
                 }
                 'r' => {
-                    out.push_str(errstr);
+                    out.extend_from_slice(errstr.as_bytes());
                     break;
                 }
-                's' | 'q' => Arg::Str(args.string()),
+                's' | 'q' => {
+                    let mut s = args.string();
+                    if let Some(k) = s.iter().position(|&b| b == 0) {
+                        s.truncate(k);
+                    }
+                    Arg::Str(s)
+                }
                 'e' | 'f' | 'g' | 'G' | 'E' => Arg::Real(args.real()),
                 'd' | 'o' | 'x' | 'X' | 'c' => Arg::Int(if big { args.big() } else { args.word() }),
                 _ => {
@@ -79,7 +110,7 @@ pub fn format(fmt: &str, args: &mut dyn Args, errstr: &str) -> String {
 enum Arg {
     Int(i64),
     Real(f64),
-    Str(String),
+    Str(Vec<u8>),
     /// Read past the one argument: what C would find there is undefined;
     /// dite reads zero.
     Gone,
@@ -122,11 +153,11 @@ struct Spec {
 }
 
 /// Plan 9's `fmt` of `spec` (text and directives) with the one argument.
-fn plan9(out: &mut String, spec: &str, mut arg: Arg) {
+fn plan9(out: &mut Vec<u8>, spec: &str, mut arg: Arg) {
     let mut it = spec.chars().peekable();
     while let Some(c) = it.next() {
         if c != '%' {
-            out.push(c);
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
             continue;
         }
         let mut f = Spec::default();
@@ -164,22 +195,24 @@ fn plan9(out: &mut String, spec: &str, mut arg: Arg) {
                     break;
                 }
                 'C' => {
-                    let r = char::from_u32(arg.int() as i32 as u32).unwrap_or(char::REPLACEMENT_CHARACTER);
-                    copy(out, f, &r.to_string());
+                    // A rune: the low 16 bits.
+                    let mut r = Vec::new();
+                    encode_rune(&mut r, crate::string::rune_of_word(arg.int()));
+                    copy(out, f, &r);
                     break;
                 }
                 'c' => {
                     // A byte: a character only when it is ASCII.
                     let b = arg.int() as u8;
                     let f = Spec { flags: f.flags | PREC, prec: 1, ..f };
-                    let text = if b < 0x80 { (b as char).to_string() } else { String::new() };
-                    copy(out, f, &text);
+                    let text = [b];
+                    copy(out, f, if b < 0x80 { &text } else { &[] });
                     break;
                 }
                 's' | 'S' => {
                     let s = match arg.take() {
                         Arg::Str(s) => s,
-                        _ => String::new(),
+                        _ => Vec::new(),
                     };
                     copy(out, f, &s);
                     break;
@@ -187,7 +220,7 @@ fn plan9(out: &mut String, spec: &str, mut arg: Arg) {
                 'q' | 'Q' => {
                     let s = match arg.take() {
                         Arg::Str(s) => s,
-                        _ => String::new(),
+                        _ => Vec::new(),
                     };
                     quoted(out, f, &s);
                     break;
@@ -202,12 +235,12 @@ fn plan9(out: &mut String, spec: &str, mut arg: Arg) {
                     break;
                 }
                 '%' => {
-                    copy(out, Spec { flags: f.flags | PREC, prec: 1, ..f }, "%");
+                    copy(out, Spec { flags: f.flags | PREC, prec: 1, ..f }, b"%");
                     break;
                 }
                 'n' | 'r' => break,
                 _ => {
-                    copy(out, Spec { flags: f.flags | PREC, prec: 3, ..f }, &format!("%{r}%"));
+                    copy(out, Spec { flags: f.flags | PREC, prec: 3, ..f }, format!("%{r}%").as_bytes());
                     break;
                 }
             }
@@ -227,32 +260,32 @@ fn number(f: &mut Spec, n: i64) {
 }
 
 /// Copies `s` into a field of the directive's width, cut to its precision
-/// (both in characters).
-fn copy(out: &mut String, f: Spec, s: &str) {
-    let mut n = s.chars().count() as i64;
+/// (both in runes).
+fn copy(out: &mut Vec<u8>, f: Spec, s: &[u8]) {
+    let mut n = runes(s).count() as i64;
     let mut s = s;
     if f.flags & PREC != 0 && n > f.prec {
         n = f.prec.max(0);
-        s = &s[..s.char_indices().nth(n as usize).map_or(s.len(), |(i, _)| i)];
+        s = &s[..runes(s).take(n as usize).map(|(_, k)| k).sum()];
     }
     pad(out, f, s, n);
 }
 
-/// Writes `s` (`n` characters) padded with spaces to the field width.
-fn pad(out: &mut String, f: Spec, s: &str, n: i64) {
+/// Writes `s` (`n` runes) padded with spaces to the field width.
+fn pad(out: &mut Vec<u8>, f: Spec, s: &[u8], n: i64) {
     let fill = (f.width - n).max(0) as usize;
     if f.flags & LEFT == 0 {
-        out.extend(std::iter::repeat_n(' ', fill));
+        out.extend(std::iter::repeat_n(b' ', fill));
     }
-    out.push_str(s);
+    out.extend_from_slice(s);
     if f.flags & LEFT != 0 {
-        out.extend(std::iter::repeat_n(' ', fill));
+        out.extend(std::iter::repeat_n(b' ', fill));
     }
 }
 
 /// `%d %x %X %o %b`: the argument read as C would read it for the flags
 /// (plain: a 32-bit `int`; `l` and `ll`: 64 bits; `h`, `hh`: 16 and 8).
-fn integer(out: &mut String, mut f: Spec, verb: char, arg: &mut Arg) {
+fn integer(out: &mut Vec<u8>, mut f: Spec, verb: char, arg: &mut Arg) {
     let raw = arg.int();
     let unsigned = f.flags & UNSIGNED != 0 || verb == 'p';
     let v: i128 = match () {
@@ -351,27 +384,27 @@ fn integer(out: &mut String, mut f: Spec, verb: char, arg: &mut Arg) {
         d.push(b' ');
     }
     d.reverse();
-    let s = String::from_utf8(d).expect("ASCII digits");
-    let n = s.len() as i64;
-    pad(out, f, &s, n);
+    let n = d.len() as i64;
+    pad(out, f, &d, n);
 }
 
 /// `%q`: the string in single quotes when it is empty or holds a space,
 /// a control character or a quote (doubled inside).
-fn quoted(out: &mut String, f: Spec, s: &str) {
-    let quote = f.flags & SHARP != 0 || s.is_empty() || s.chars().any(|c| c <= ' ' || c == '\'');
+fn quoted(out: &mut Vec<u8>, f: Spec, s: &[u8]) {
+    // Bytes of multi-byte characters are all 0x80 or more.
+    let quote = f.flags & SHARP != 0 || s.is_empty() || s.iter().any(|&c| c <= b' ' || c == b'\'');
     if !quote {
         return pad(out, f, s, s.len() as i64);
     }
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            q.push('\'');
+    let mut q = Vec::with_capacity(s.len() + 2);
+    q.push(b'\'');
+    for &c in s {
+        if c == b'\'' {
+            q.push(b'\'');
         }
         q.push(c);
     }
-    q.push('\'');
+    q.push(b'\'');
     let n = q.len() as i64;
     pad(out, f, &q, n);
 }
@@ -479,7 +512,7 @@ pub fn real_to_string(d: f64) -> String {
 }
 
 /// `%e %f %g %G %E` of a real.
-fn real(out: &mut String, f: Spec, verb: char, d: f64) {
+fn real(out: &mut Vec<u8>, f: Spec, verb: char, d: f64) {
     let mut prec = if f.flags & PREC != 0 { f.prec.min(30) } else { 6 };
     let mut echr = 'e';
     let fixed_form;
@@ -501,8 +534,8 @@ fn real(out: &mut String, f: Spec, verb: char, d: f64) {
             }
             if f.flags & (WIDTH | PREC) == 0 {
                 let s = shortest_g(d, echr);
-                let n = s.chars().count() as i64;
-                return pad(out, f, &s, n);
+                let n = s.len() as i64;
+                return pad(out, f, s.as_bytes(), n);
             }
             let dg = if prec > 0 {
                 Digits::significant(d, prec)
@@ -579,8 +612,8 @@ fn real(out: &mut String, f: Spec, verb: char, d: f64) {
         s.push(if decpt <= 0 { '-' } else { '+' });
         s.push_str(&format!("{e:02}"));
     }
-    let n = s.chars().count() as i64;
-    pad(out, Spec { flags: f.flags & (WIDTH | LEFT), ..f }, &s, n);
+    let n = s.len() as i64;
+    pad(out, Spec { flags: f.flags & (WIDTH | LEFT), ..f }, s.as_bytes(), n);
 }
 
 #[cfg(test)]
@@ -603,22 +636,22 @@ mod tests {
                 _ => 0.0,
             }
         }
-        fn string(&mut self) -> String {
+        fn string(&mut self) -> Vec<u8> {
             match self.0.remove(0) {
                 Arg::Str(s) => s,
-                _ => String::new(),
+                _ => Vec::new(),
             }
         }
     }
 
     fn f(fmt: &str, args: Vec<Arg>) -> String {
-        format(fmt, &mut List(args), "the error")
+        String::from_utf8(format(fmt.as_bytes(), &mut List(args), "the error")).expect("UTF-8")
     }
 
     use Arg::{Int as I, Real as R};
 
     fn s(v: &str) -> Arg {
-        Arg::Str(v.to_string())
+        Arg::Str(v.as_bytes().to_vec())
     }
 
     // Expectations below are InferNode's output for the same format and
@@ -673,6 +706,24 @@ mod tests {
         assert_eq!(f("%id", vec![I(3)]), "%i%d");
         assert_eq!(f("%z %d", vec![I(3)]), "%d");
         assert_eq!(f("end %", vec![]), "end ");
+    }
+
+    // InferNode's runes are 16 bits; its print writes C strings.
+    #[test]
+    fn runes_past_ffff_nuls_and_surrogates() {
+        let b = |fmt: &[u8], args: Vec<Arg>| format(fmt, &mut List(args), "");
+        // %c keeps the low 16 bits; surrogates print as their bytes; 0 as NUL.
+        assert_eq!(b(b"[%c]", vec![I(0x1F600)]), "[\u{F600}]".as_bytes());
+        assert_eq!(b(b"[%c]", vec![I(0x10000)]), b"[\0]");
+        assert_eq!(b(b"[%c]", vec![I(-1)]), "[\u{FFFF}]".as_bytes());
+        assert_eq!(b(b"[%c]", vec![I(0xD800)]), b"[\xed\xa0\x80]");
+        // A string argument ends at its first NUL; the format does not.
+        assert_eq!(b(b"[%s|%5s]\0.", vec![s("a\0b"), s("a\0b")]), b"[a|    a]\0.");
+        // Widths count runes, surrogates among them.
+        assert_eq!(
+            b(b"[%3s|%.1s]\xed\xb0\x80", vec![s("\u{e9}"), Arg::Str(b"\xed\xa0\x80b".to_vec())]),
+            b"[  \xc3\xa9|\xed\xa0\x80]\xed\xb0\x80"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod fmt;
 pub mod math;
+pub mod stdin;
 pub mod sys;
 
 use std::sync::OnceLock;
@@ -24,7 +25,8 @@ pub enum Flow {
     Next,
     /// Suspend the thread for this many milliseconds (`Sys->sleep`).
     Sleep(u64),
-    /// The call cannot complete yet (an empty or full in-VM pipe): it has
+    /// The call cannot complete yet (an empty or full in-VM pipe, no
+    /// input on standard input yet): it has
     /// recorded the thread where the change it needs will wake it
     /// ([`sys::SysState::woken`]). The thread sleeps with the call's frame
     /// kept and runs the call again when woken.

@@ -7,16 +7,18 @@
 //! number, released when the object dies, and a number is closed when its
 //! last reference goes.
 //!
-//! Blocking: host files and standard input are read synchronously, so a
-//! read of a terminal or a slow file stops the whole VM (a later issue gives
-//! host IO a thread of its own). An in-VM pipe blocks only the calling Dis
-//! thread: the call returns [`Flow::Wait`] after recording the thread among
-//! the pipe's waiters; the interpreter parks the thread with its frame and
-//! pc left on the call, and whatever changes the pipe (a write, a read, an
-//! end closing) hands the waiters to [`SysState::woken`], which the
-//! scheduler makes ready, so the call runs again. Calls that must keep
-//! progress across waits (`readn`, `stream`) keep it per thread in
-//! `SysState::progress`.
+//! Blocking: host files are read synchronously, so a read of a slow file
+//! (a FIFO, a device) stops the whole VM. An in-VM pipe and standard input
+//! block only the calling Dis thread: the call returns [`Flow::Wait`] after
+//! recording the thread among the pipe's (or standard input's) waiters;
+//! the interpreter parks the thread with its frame and pc left on the call,
+//! and whatever changes the pipe (a write, a read, an end closing) or
+//! brings input hands the waiters to [`SysState::woken`], which the
+//! scheduler makes ready, so the call runs again. Standard input is read
+//! by a host thread of its own ([`super::stdin`]); the scheduler polls it
+//! while threads wait for it, and waits for it when no thread can run.
+//! Calls that must keep progress across waits (`readn`, `stream`) keep it
+//! per thread in `SysState::progress`.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -155,8 +157,11 @@ pub struct SysState {
     /// The current directory (absolute, cleaned): VM-wide, see the module
     /// comment.
     cwd: String,
-    /// Threads a pipe change has woken; the scheduler makes them ready.
+    /// Threads a pipe change or input has woken; the scheduler makes them
+    /// ready.
     pub woken: Vec<i32>,
+    /// Descriptor 0's input (every `Host::Stdin` descriptor reads it).
+    pub stdin: super::stdin::Stdin,
     /// Per-thread progress of a call that waits part way (`readn`,
     /// `stream`, a write waiting for a full pipe to drain).
     progress: HashMap<i32, usize>,
@@ -180,6 +185,7 @@ impl Default for SysState {
             orphans: HashMap::new(),
             cwd: clean(&cwd),
             woken: Vec::new(),
+            stdin: Default::default(),
             progress: HashMap::new(),
             nfd: DELTAFD,
             fp_control: super::math::FP_CONTROL,
@@ -271,6 +277,22 @@ impl SysState {
         }
         self.nfd = n;
         true
+    }
+
+    /// Whether threads wait for standard input.
+    pub fn stdin_waiting(&self) -> bool {
+        self.stdin.waiting()
+    }
+
+    /// Wakes the threads waiting for standard input if some has come.
+    pub fn poll_stdin(&mut self) {
+        self.stdin.poll(&mut self.woken);
+    }
+
+    /// Waits at most `timeout` (`None`: as long as it takes) for standard
+    /// input, and wakes the threads waiting for it if some came.
+    pub fn wait_stdin(&mut self, timeout: Option<std::time::Duration>) {
+        self.stdin.wait(timeout, &mut self.woken);
     }
 
     pub fn host(&mut self, fd: i64) -> Option<&mut Host> {
@@ -396,21 +418,21 @@ impl Args for Call<'_> {
     fn real(&mut self) -> f64 {
         Call::real(self)
     }
-    fn string(&mut self) -> String {
-        Call::string(self)
+    fn string(&mut self) -> Vec<u8> {
+        crate::string::to_utf8(self.ptr())
     }
 }
 
 /// Formats the variadic tail of a print-family call.
-fn formatted(c: &mut Call) -> String {
-    let f = c.string();
+fn formatted(c: &mut Call) -> Vec<u8> {
+    let f = crate::string::to_utf8(c.ptr());
     let err = c.vm.errstr(c.pid).to_string();
     fmt::format(&f, c, &err)
 }
 
 fn print(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    let r = write_fd(c, 1, s.as_bytes(), false);
+    let r = write_fd(c, 1, &s, false);
     finish_write(c, r)
 }
 
@@ -418,21 +440,25 @@ fn fprint(c: &mut Call) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
     let s = formatted(c);
     let r = match fd {
-        Some(fd) => write_fd(c, fd, s.as_bytes(), false),
+        Some(fd) => write_fd(c, fd, &s, false),
         None => Err(E_BADFD.into()),
     };
     finish_write(c, r)
 }
 
+/// `sprint`: as Inferno, the text up to its first NUL (the result is made
+/// from a C string).
 fn sprint(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    c.ret_str(&s);
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    let p = crate::string::from_utf8(c.heap(), &s[..end]);
+    c.ret_ptr(p);
     Ok(Flow::Next)
 }
 
 fn aprint(c: &mut Call) -> Result<Flow, Trap> {
     let s = formatted(c);
-    let a = array::from_bytes(c.heap(), s.as_bytes());
+    let a = array::from_bytes(c.heap(), &s);
     c.ret_ptr(a);
     Ok(Flow::Next)
 }
@@ -833,8 +859,8 @@ fn create(c: &mut Call) -> Result<Flow, Trap> {
 /// What a read found.
 enum Got {
     Bytes(Vec<u8>),
-    /// An empty pipe whose other end is open: the thread waits (it is
-    /// recorded on the pipe).
+    /// An empty pipe whose other end is open, or no input yet: the thread
+    /// waits (it is recorded on the pipe or standard input).
     Wait,
 }
 
@@ -843,13 +869,13 @@ enum Got {
 fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, String> {
     let vm = &mut *c.vm;
     let _ = vm.out.flush();
-    let Some(host) = vm.sys.fds.get_mut(&fd).map(|e| &mut e.host) else {
+    let SysState { fds, stdin, woken, .. } = &mut vm.sys;
+    let Some(host) = fds.get_mut(&fd).map(|e| &mut e.host) else {
         return Err(E_BADFD.into());
     };
     let mut buf = vec![0u8; n];
     let k = match host {
-        // Synchronous: a read of the terminal stops the VM until it returns.
-        Host::Stdin => std::io::stdin().read(&mut buf).map_err(|e| os_error(&e))?,
+        Host::Stdin => return Ok(stdin.read(c.pid, n).map_or(Got::Wait, Got::Bytes)),
         Host::Stdout | Host::Stderr => return Err(E_BADUSE.into()),
         Host::File { file, .. } => match at {
             Some(off) => {
@@ -894,7 +920,7 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
                 p.queued[*end].push_front(rest);
             }
             // Writers waiting for room may go on.
-            vm.sys.woken.append(&mut p.waiters);
+            woken.append(&mut p.waiters);
             return Ok(Got::Bytes(block));
         }
     };
