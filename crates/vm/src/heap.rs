@@ -70,6 +70,10 @@ pub struct Heap {
     /// native stack).
     doomed: Vec<Ptr>,
     destroying: Cell<bool>,
+    /// Free blocks of each size class, linked through their first word,
+    /// and the bytes each list holds.
+    free_blocks: [*mut u8; CLASSES],
+    free_bytes: [usize; CLASSES],
     /// File descriptor numbers of `Sys->FD` objects that died, for the
     /// runtime to release.
     pub released_fds: Vec<i64>,
@@ -82,8 +86,30 @@ fn hdr(p: Ptr) -> *mut Header {
     unsafe { p.sub(HEADER) as *mut Header }
 }
 
+/// Blocks of up to this many bytes, header included, are kept for reuse
+/// when their object dies, in size classes [`ALIGN`] bytes apart: most
+/// objects are small and short-lived, and a free list is far cheaper than
+/// the system allocator.
+const CACHED: usize = 512;
+const CLASSES: usize = CACHED / ALIGN;
+/// At most this many bytes of free blocks are kept in each class.
+const CLASS_KEEP: usize = 256 << 10;
+
+/// The size class of an object of `size` bytes of data, if it has one.
+#[inline(always)]
+fn class(size: usize) -> Option<usize> {
+    let total = HEADER + size;
+    (total <= CACHED).then(|| (total - 1) / ALIGN)
+}
+
+/// The layout of the block holding an object of `size` bytes of data.
+#[inline(always)]
 fn layout(size: usize) -> Layout {
-    Layout::from_size_align(HEADER + size, ALIGN).expect("object size fits a layout")
+    let bytes = match class(size) {
+        Some(c) => (c + 1) * ALIGN,
+        None => HEADER + size,
+    };
+    Layout::from_size_align(bytes, ALIGN).expect("object size fits a layout")
 }
 
 impl Default for Heap {
@@ -112,6 +138,8 @@ impl Heap {
             epoch: 1,
             doomed: Vec::new(),
             destroying: Cell::new(false),
+            free_blocks: [ptr::null_mut(); CLASSES],
+            free_bytes: [0; CLASSES],
             released_fds: Vec::new(),
         }
     }
@@ -131,8 +159,20 @@ impl Heap {
     pub fn alloc(&mut self, ty: &'static Type, extra: usize) -> Ptr {
         let size = ty.size + extra;
         let lay = layout(size);
-        // SAFETY: the layout is non-zero (HEADER > 0).
-        let raw = unsafe { alloc_zeroed(lay) } as *mut Header;
+        let raw = match class(size).map(|c| (c, self.free_blocks[c])) {
+            Some((c, block)) if !block.is_null() => {
+                // SAFETY: a block on the free list of its class: `lay.size()`
+                // bytes, aligned, owned by the heap, its first word the link.
+                unsafe {
+                    self.free_blocks[c] = *(block as *mut *mut u8);
+                    ptr::write_bytes(block, 0, lay.size());
+                }
+                self.free_bytes[c] -= lay.size();
+                block as *mut Header
+            }
+            // SAFETY: the layout is non-zero (HEADER > 0).
+            _ => (unsafe { alloc_zeroed(lay) }) as *mut Header,
+        };
         if raw.is_null() {
             std::alloc::handle_alloc_error(lay);
         }
@@ -200,16 +240,15 @@ impl Heap {
         self.destroying.set(true);
         while let Some(p) = self.doomed.pop() {
             let ty = Heap::type_of(p);
-            let mut kids = Vec::new();
-            ty.children(p, &mut |c| kids.push(c));
-            for c in kids {
+            let doomed = &mut self.doomed;
+            ty.children(p, &mut |c| {
                 // SAFETY: children of a live object are nil or live objects.
                 let h = unsafe { &mut *hdr(c) };
                 h.refs -= 1;
                 if h.refs == 0 {
-                    self.doomed.push(c);
+                    doomed.push(c);
                 }
-            }
+            });
             ty.finalize(p, &mut self.released_fds);
             self.free(p);
         }
@@ -226,7 +265,15 @@ impl Heap {
             (*(*h).next).prev = (*h).prev;
             self.stats.objects -= 1;
             self.stats.bytes -= HEADER + size;
-            dealloc(h as *mut u8, layout(size));
+            let lay = layout(size);
+            match class(size) {
+                Some(c) if self.free_bytes[c] + lay.size() <= CLASS_KEEP => {
+                    *(h as *mut *mut u8) = self.free_blocks[c];
+                    self.free_blocks[c] = h as *mut u8;
+                    self.free_bytes[c] += lay.size();
+                }
+                _ => dealloc(h as *mut u8, lay),
+            }
         }
     }
 
@@ -297,6 +344,19 @@ impl Heap {
     /// Frees every object: the VM is done.
     pub fn clear(&mut self) {
         self.collect(&mut |_| {});
+        for c in 0..CLASSES {
+            let lay = Layout::from_size_align((c + 1) * ALIGN, ALIGN).expect("a class's layout");
+            while !self.free_blocks[c].is_null() {
+                let block = self.free_blocks[c];
+                // SAFETY: a free block of class `c`, allocated with `lay`;
+                // its first word links the next.
+                unsafe {
+                    self.free_blocks[c] = *(block as *mut *mut u8);
+                    dealloc(block, lay);
+                }
+            }
+            self.free_bytes[c] = 0;
+        }
     }
 }
 
