@@ -21,7 +21,7 @@
 //! of integers: addresses that `ind*` computed are kept, pointers are out
 //! through the instructions that write them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cranelift_codegen::ir::{self, types};
 use dis::{Kind, Slot, Ty};
@@ -61,58 +61,137 @@ fn lends_result_slot(i: &Inst) -> bool {
 /// Whether `body` may find the address of a slot it lent for a result: it
 /// reads or writes the registers of a frame it made (`r(f(fp))` with `r`
 /// below the arguments), but for lending, or reaches past such a frame's
-/// end, through the slot the frame was made in or a slot that a frame's
-/// address was copied to, or stores a frame's address anywhere but a
-/// frame slot. Limbo does none of these.
+/// end, through a slot holding that frame's address, or stores such an
+/// address anywhere but a frame slot. Limbo does none of these.
+///
+/// Which slots hold frames is followed through the function's branches,
+/// for Limbo reuses slots (a frame, later an element's address), after a
+/// call taking a lent slot to hold the callee's result. Where control
+/// flow is not all in the code (case tables, exception handlers), every
+/// slot that ever holds a frame is taken to hold one everywhere.
 fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
     use dis::Opcode as O;
-    let insts = || body.iter().map(|&pc| &m.code[pc]);
-    // Slots that may hold the address of a frame this function made, and
-    // the least size of such a frame.
-    let mut frames: HashMap<i64, usize> = HashMap::new();
-    for i in insts().filter(|i| matches!(i.op, O::Frame | O::Mframe) && i.dst.mode == Mode::Fp) {
-        let size = match i.op {
-            O::Frame => m.types.get(i.src.v as usize).map_or(0, |t| t.size),
-            _ => usize::MAX,
-        };
-        let e = frames.entry(i.dst.v).or_insert(size);
-        *e = (*e).min(size);
-    }
-    // Whatever computes from such a slot may hold a frame's address too.
-    loop {
-        let mut grew = false;
-        for i in insts() {
-            if matches!(i.op, O::Frame | O::Mframe | O::Call | O::Mcall | O::Spawn | O::Mspawn) {
-                continue;
-            }
-            let from = [&i.src, &i.mid]
-                .into_iter()
-                .filter(|o| o.mode == Mode::Fp)
-                .filter_map(|o| frames.get(&o.v).copied())
-                .min();
-            let Some(size) = from else { continue };
-            if i.dst.mode != Mode::Fp {
-                return true;
-            }
-            let e = frames.entry(i.dst.v).or_insert(usize::MAX);
-            if size < *e {
-                *e = size;
-                grew = true;
-            }
-        }
-        if !grew {
-            break;
-        }
-    }
-    insts().any(|i| {
-        [&i.src, &i.mid, &i.dst].into_iter().enumerate().any(|(k, o)| {
-            o.mode == Mode::IndFp
-                && frames.get(&(o.base as i64)).is_some_and(|&size| {
+    type Frames = BTreeMap<i64, usize>;
+    let at: HashMap<usize, usize> = body.iter().enumerate().map(|(k, &pc)| (pc, k)).collect();
+    let hidden_flow = body.iter().any(|&pc| matches!(m.code[pc].op, O::Goto | O::Case | O::Casec | O::Casel))
+        || m.image
+            .handlers
+            .iter()
+            .flatten()
+            .any(|h| body.iter().any(|&pc| (h.pc1 as usize..h.pc2 as usize).contains(&pc)));
+    // Applies instruction `i` to the frames held; false if it finds a lent slot.
+    let step = |i: &Inst, frames: &mut Frames, lent: &mut Vec<i64>| -> bool {
+        for (k, o) in [&i.src, &i.mid, &i.dst].into_iter().enumerate() {
+            if o.mode == Mode::IndFp {
+                if let Some(&size) = frames.get(&(o.base as i64)) {
                     let register = (0..ARGS as i64).contains(&o.v) && !(k == 2 && lends_result_slot(i));
-                    register || o.v < 0 || (o.v as usize).saturating_add(8) > size
-                })
-        })
-    })
+                    if register || o.v < 0 || (o.v as usize).saturating_add(8) > size {
+                        return false;
+                    }
+                }
+            }
+        }
+        match i.op {
+            O::Frame | O::Mframe if i.dst.mode == Mode::Fp => {
+                let size = match i.op {
+                    O::Frame => m.types.get(i.src.v as usize).map_or(0, |t| t.size),
+                    _ => usize::MAX,
+                };
+                frames.insert(i.dst.v, size);
+            }
+            O::Lea if lends_result_slot(i) => lent.push(i.src.v),
+            O::Call | O::Mcall | O::Spawn | O::Mspawn => {
+                for x in lent.drain(..) {
+                    frames.remove(&x);
+                }
+            }
+            _ => {
+                let from = [&i.src, &i.mid]
+                    .into_iter()
+                    .filter(|o| o.mode == Mode::Fp)
+                    .filter_map(|o| frames.get(&o.v))
+                    .min()
+                    .copied();
+                let writes = matches!(i.op.info().dst.kind(), Some(Kind::Write(_)));
+                match (from, i.dst.mode) {
+                    (Some(_), Mode::Fp) if !writes => {}
+                    (Some(size), Mode::Fp) => {
+                        frames.insert(i.dst.v, size);
+                    }
+                    (Some(_), _) => return false,
+                    (None, Mode::Fp) if writes => {
+                        frames.remove(&i.dst.v);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        true
+    };
+    // Every slot that ever holds a frame, everywhere: grown to a fixpoint.
+    let everywhere = || {
+        let mut frames = Frames::new();
+        loop {
+            let before = frames.clone();
+            for &pc in body {
+                let mut lent = Vec::new();
+                let mut after = frames.clone();
+                if !step(&m.code[pc], &mut after, &mut lent) {
+                    return true;
+                }
+                for (o, size) in after {
+                    let e = frames.entry(o).or_insert(size);
+                    *e = (*e).min(size);
+                }
+            }
+            if frames == before {
+                return false;
+            }
+        }
+    };
+    if hidden_flow {
+        return everywhere();
+    }
+    // Frames held (and slots lent) where each instruction starts.
+    let mut state: Vec<Option<(Frames, Vec<i64>)>> = vec![None; body.len()];
+    state[0] = Some((Frames::new(), Vec::new()));
+    let mut work = vec![0];
+    while let Some(k) = work.pop() {
+        let (mut frames, mut lent) = state[k].clone().expect("reached");
+        let i = &m.code[body[k]];
+        if !step(i, &mut frames, &mut lent) {
+            return true;
+        }
+        let mut next = Vec::new();
+        if !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise) {
+            next.push(body[k] + 1);
+        }
+        if i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn) {
+            next.push(i.dst.v as usize);
+        }
+        for pc in next {
+            let Some(&n) = at.get(&pc) else { continue };
+            let merged = match &state[n] {
+                None => (frames.clone(), lent.clone()),
+                Some((f, l)) => {
+                    let mut f = f.clone();
+                    for (&o, &size) in &frames {
+                        let e = f.entry(o).or_insert(size);
+                        *e = (*e).min(size);
+                    }
+                    let mut l = l.clone();
+                    l.extend(lent.iter().filter(|x| !l.contains(x)).collect::<Vec<_>>());
+                    (f, l)
+                }
+            };
+            if state[n].as_ref() != Some(&merged) {
+                state[n] = Some(merged);
+                work.push(n);
+            }
+        }
+    }
+    // Code not reached from the first instruction is entered some other way.
+    state.iter().any(Option::is_none) && everywhere()
 }
 
 /// The slots of `body` to keep in variables.
