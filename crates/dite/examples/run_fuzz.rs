@@ -531,26 +531,31 @@ fn mutate_data(m: &mut Module, r: &mut Rng) -> Option<String> {
             Datum::String { text, .. } => {
                 // Format verbs are the interesting part: `%s` over an int
                 // argument hands $Sys a forged pointer.
-                let verbs = ['d', 's', 'x', 'c', 'r', 'q', 'g', 'f', 'e', 'b', 'u', 'o', 'H', '%'];
-                let pct: Vec<usize> = text.match_indices('%').map(|(i, _)| i).collect();
+                let verbs = b"dsxcrqgfebuoH%";
+                let pct: Vec<usize> =
+                    text.iter().enumerate().filter(|(_, &b)| b == b'%').map(|(i, _)| i).collect();
                 match (r.below(4), r.pick(&pct)) {
                     (0 | 1, Some(&i)) => {
                         // Replace the verb after this `%` (skipping flags).
-                        let rest: String = text[i + 1..].to_string();
-                        let skip = rest.find(|c: char| c.is_ascii_alphabetic() || c == '%').unwrap_or(0);
-                        let vlen = rest[skip..].chars().next().map_or(0, char::len_utf8);
-                        let v = *r.pick(&verbs).unwrap();
-                        *text = format!("{}%{}{v}{}", &text[..i], &rest[..skip], &rest[skip + vlen..]);
+                        let rest = text[i + 1..].to_vec();
+                        let skip =
+                            rest.iter().position(|c| c.is_ascii_alphabetic() || *c == b'%').unwrap_or(0);
+                        let vlen = usize::from(skip < rest.len());
+                        let v = *r.pick(verbs).unwrap();
+                        let mut t = text[..=i].to_vec();
+                        t.extend_from_slice(&rest[..skip]);
+                        t.push(v);
+                        t.extend_from_slice(&rest[skip + vlen..]);
+                        *text = t;
                     }
                     (2, _) => {
-                        let v = *r.pick(&verbs).unwrap();
-                        text.push('%');
+                        let v = *r.pick(verbs).unwrap();
+                        text.push(b'%');
                         text.push(v);
                     }
                     _ => {
                         let n = r.below(text.len() + 1);
-                        let cut = (0..=n).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
-                        text.truncate(cut);
+                        text.truncate(n);
                     }
                 }
             }
@@ -757,7 +762,9 @@ fn load_fixtures(dir: &Path) -> Vec<Fixture> {
         })
         .collect();
     let names = |m: &Module, lib: &str| {
-        m.data.iter().any(|d| matches!(d, Datum::String { text, .. } if text == &format!("{lib}.dis")))
+        m.data
+            .iter()
+            .any(|d| matches!(d, Datum::String { text, .. } if *text == format!("{lib}.dis").into_bytes()))
     };
     mods.iter()
         .map(|(name, bytes, module)| {

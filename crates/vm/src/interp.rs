@@ -737,7 +737,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d.put_p(heap, o);
         }
         O::Mnewz => {
-            let ml = nonnil(s!().p()).map_err(|_| exc(EX_MODULE))?;
+            let ml = module_link(s!().p())?;
             let k = m!().w();
             let t = match module::instance(ml).dis() {
                 Some(m) => *m.types.get(k as usize).ok_or_else(|| exc(EX_BOUNDS))?,
@@ -883,7 +883,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_w(f.ptr() as i64);
         }
         O::Mframe => {
-            let ml = nonnil(s!().p()).map_err(|_| exc(EX_MODULE))?;
+            let ml = module_link(s!().p())?;
             let callee = callee(ml, m!().w())?;
             let f = p.stack.alloc(callee.frame());
             d!().set_w(f.ptr() as i64);
@@ -897,13 +897,13 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             cpu.pc = i.dst.imm() as usize;
         }
         O::Mcall => {
-            let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            let ml = module_link(d!().p())?;
             let f = top_frame(p, s!().w())?;
             let callee = callee(ml, m!().w())?;
             match callee {
                 Callee::Dis { pc, .. } => {
                     let inst = module::instance(ml);
-                    let m = inst.dis().expect("Dis callee in a Dis module");
+                    let m = inst.dis().ok_or_else(|| exc(EX_MODULE))?;
                     check_extent(m, pc, f)?;
                     reg(f, REG_LR).set_w(cpu.pc as i64);
                     reg(f, REG_FP).set_raw_p(cpu.fp);
@@ -975,11 +975,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             spawn(vm, p, f, cpu.ml, target);
         }
         O::Mspawn => {
-            let ml = nonnil(d!().p()).map_err(|_| exc(EX_MODULE))?;
+            let ml = module_link(d!().p())?;
             let f = top_frame(p, s!().w())?;
             match callee(ml, m!().w())? {
                 Callee::Dis { pc, .. } => {
-                    let m = module::instance(ml).dis().expect("Dis callee in a Dis module");
+                    let m = module::instance(ml).dis().ok_or_else(|| exc(EX_MODULE))?;
                     check_extent(m, pc, f)?;
                     spawn(vm, p, f, ml, pc);
                 }
@@ -1134,6 +1134,16 @@ fn builtin_name(ml: Ptr) -> &'static str {
     match module::instance(ml).module {
         module::ModRef::Builtin(b) => b.name,
         module::ModRef::Dis(_) => "",
+    }
+}
+
+/// `p` as a module link: nil, or any other kind of object (which only a
+/// hostile module could offer), is not a loaded module.
+fn module_link(p: Ptr) -> Result<Ptr, Trap> {
+    if !p.is_null() && std::ptr::eq(Heap::type_of(p), &module::MODLINK) {
+        Ok(p)
+    } else {
+        Err(exc(EX_MODULE))
     }
 }
 

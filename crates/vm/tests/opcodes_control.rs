@@ -110,6 +110,8 @@ fn module_frames_and_calls_through_self() {
     );
     assert_eq!(out, "14\n");
     assert_eq!(ops_raise("mframe\t96(fp),$0,160(fp)", ""), "module not loaded");
+    // An object of another kind (here the format string) is no module link.
+    assert_eq!(ops_raise("mframe\t16(mp),$0,160(fp)", ""), "module not loaded");
     let nil_call =
         format!("self\t104(fp)\nmframe\t104(fp),$-2,160(fp)\nmcall\t160(fp),$-2,96(fp)\nret\n{DOUBLE}");
     assert_eq!(run_ops(&nil_call, LINKS).1, Outcome::Broken("module not loaded".into()));

@@ -304,7 +304,7 @@ fn reals(a: Ptr) -> Vec<f64> {
 }
 
 fn dot(c: &mut Call) -> Result<Flow, Trap> {
-    let (x, y) = (c.ptr(), c.ptr());
+    let (x, y) = (c.array(8)?, c.array(8)?);
     if array::len(x) != array::len(y) {
         return Err(exc(EX_MATHIA));
     }
@@ -314,7 +314,7 @@ fn dot(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 fn iamax(c: &mut Call) -> Result<Flow, Trap> {
-    let x = reals(c.ptr());
+    let x = reals(c.array(8)?);
     let mut m = 0;
     for (i, v) in x.iter().enumerate().skip(1) {
         if x[m].abs() < v.abs() {
@@ -326,7 +326,7 @@ fn iamax(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 fn norm1(c: &mut Call) -> Result<Flow, Trap> {
-    let s = reals(c.ptr()).iter().fold(0.0, |s, v| s + v.abs());
+    let s = reals(c.array(8)?).iter().fold(0.0, |s, v| s + v.abs());
     c.ret_real(s);
     Ok(Flow::Next)
 }
@@ -334,7 +334,7 @@ fn norm1(c: &mut Call) -> Result<Flow, Trap> {
 /// The sum of the squares, as InferNode computes it: without the square
 /// root that the name and Inferno's manual (`sqrt(dot(x, x))`) promise.
 fn norm2(c: &mut Call) -> Result<Flow, Trap> {
-    let s = reals(c.ptr()).iter().fold(0.0, |s, v| s + v * v);
+    let s = reals(c.array(8)?).iter().fold(0.0, |s, v| s + v * v);
     c.ret_real(s);
     Ok(Flow::Next)
 }
@@ -348,10 +348,10 @@ fn gemm(c: &mut Call) -> Result<Flow, Trap> {
     let (ta, tb) = (c.int(), c.int());
     let (m, n, k) = (c.int(), c.int(), c.int());
     let alpha = c.real();
-    let (a, lda) = (c.ptr(), c.int());
-    let (b, ldb) = (c.ptr(), c.int());
+    let (a, lda) = (c.array(8)?, c.int());
+    let (b, ldb) = (c.array(8)?, c.int());
     let beta = c.real();
-    let (cm, ldc) = (c.ptr(), c.int());
+    let (cm, ldc) = (c.array(8)?, c.int());
     let (nota, notb) = (ta == b'N' as i64, tb == b'N' as i64);
     let trans_ok = |t: i64| t == b'N' as i64 || t == b'T' as i64 || t == b'C' as i64;
     if !trans_ok(ta) || !trans_ok(tb) || m < 0 || n < 0 || k < 0 {
@@ -451,7 +451,7 @@ fn gemm(c: &mut Call) -> Result<Flow, Trap> {
 /// `sort(x, pi)`: permutes `pi` so that `x[pi[i]]` ascends, with
 /// InferNode's quicksort (so that equal keys end in the same order).
 fn sort(c: &mut Call) -> Result<Flow, Trap> {
-    let (x, pi) = (c.ptr(), c.ptr());
+    let (x, pi) = (c.array(8)?, c.array(8)?);
     let xs = reals(x);
     let n = array::len(pi);
     let mut p: Vec<i64> = (0..n).map(|i| array::elem(pi, i).w()).collect();
@@ -578,7 +578,7 @@ fn convert(
     put: fn(Addr, &[u8]),
     get: fn(Addr) -> Vec<u8>,
 ) -> Result<Flow, Trap> {
-    let (b, x) = (c.ptr(), c.ptr());
+    let (b, x) = (c.array(1)?, c.array(8)?);
     let n = array::len(x);
     if b.is_null() || x.is_null() || array::len(b) != size * n {
         return Err(exc(EX_MATHIA));

@@ -196,6 +196,21 @@ impl<'a> Call<'a> {
         self.arg(8).p()
     }
 
+    /// An array argument whose elements are `elem` bytes each, as the
+    /// function's signature says (or nil). A hostile module may pass
+    /// another object; that raises an array bounds error instead of
+    /// reading or writing past it.
+    pub fn array(&mut self, elem: usize) -> Result<Ptr, Trap> {
+        let p = self.ptr();
+        let fits =
+            p.is_null() || (Heap::type_of(p).kind == Kind::Array && crate::array::elem_type(p).size == elem);
+        if fits {
+            Ok(p)
+        } else {
+            Err(crate::exc(crate::EX_BOUNDS))
+        }
+    }
+
     /// A string argument as Rust text (nil is "").
     pub fn string(&mut self) -> String {
         crate::string::to_string(self.ptr())

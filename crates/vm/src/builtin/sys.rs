@@ -931,7 +931,7 @@ fn read_fd(c: &mut Call, fd: i64, n: usize, at: Option<u64>) -> Result<Got, Stri
 /// Shared by read, readn and pread: `(fd, buf, n[, offset])`.
 fn read_into(c: &mut Call, offset: bool, all: bool) -> Result<Flow, Trap> {
     let fd = fd_of(c.ptr());
-    let buf = c.ptr();
+    let buf = c.array(1)?;
     let n = c.int();
     let at = if offset { Some(c.big()) } else { None };
     if buf.is_null() || n < 0 {
@@ -986,19 +986,19 @@ fn pread(c: &mut Call) -> Result<Flow, Trap> {
 
 /// The first `n` bytes of a write's buffer (nil or `n < 0`: none, and the
 /// call returns 0 as Inferno's does).
-fn write_args(c: &mut Call) -> (Option<i64>, Option<Vec<u8>>) {
+fn write_args(c: &mut Call) -> Result<(Option<i64>, Option<Vec<u8>>), Trap> {
     let fd = fd_of(c.ptr());
-    let buf = c.ptr();
+    let buf = c.array(1)?;
     let n = c.int();
     if buf.is_null() || n < 0 {
-        return (fd, None);
+        return Ok((fd, None));
     }
     let n = (n as usize).min(array::len(buf));
-    (fd, Some(array::bytes(buf)[..n].to_vec()))
+    Ok((fd, Some(array::bytes(buf)[..n].to_vec())))
 }
 
 fn write(c: &mut Call) -> Result<Flow, Trap> {
-    let (fd, b) = write_args(c);
+    let (fd, b) = write_args(c)?;
     let Some(b) = b else {
         c.ret_int(0);
         return Ok(Flow::Next);
@@ -1009,7 +1009,7 @@ fn write(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 fn pwrite(c: &mut Call) -> Result<Flow, Trap> {
-    let (fd, b) = write_args(c);
+    let (fd, b) = write_args(c)?;
     let off = c.big();
     let Some(b) = b else {
         c.ret_int(0);
@@ -1467,7 +1467,7 @@ fn index_arg(n: i64) -> u64 {
 }
 
 fn byte2char(c: &mut Call) -> Result<Flow, Trap> {
-    let a = c.ptr();
+    let a = c.array(1)?;
     let n = index_arg(c.int());
     if a.is_null() || n >= array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
@@ -1493,7 +1493,7 @@ fn byte2char(c: &mut Call) -> Result<Flow, Trap> {
 
 fn char2byte(c: &mut Call) -> Result<Flow, Trap> {
     let ch = c.int() as i32;
-    let a = c.ptr();
+    let a = c.array(1)?;
     let n = index_arg(c.int());
     if a.is_null() || n >= array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
@@ -1518,7 +1518,7 @@ fn char2byte(c: &mut Call) -> Result<Flow, Trap> {
 /// `utfbytes`: how many of the first `n` bytes are whole characters (bad
 /// bytes count as characters; an incomplete one at the end does not).
 fn utfbytes(c: &mut Call) -> Result<Flow, Trap> {
-    let a = c.ptr();
+    let a = c.array(1)?;
     let n = index_arg(c.int());
     if a.is_null() || n > array::len(a) as u64 {
         return Err(crate::exc(crate::EX_BOUNDS));
