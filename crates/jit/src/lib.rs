@@ -117,7 +117,7 @@ impl Compiled {
         let callees = entries
             .iter()
             .enumerate()
-            .map(|(k, &pc)| (pc, (&table[k] as *const Cell<glue::Entry> as i64, 0)))
+            .map(|(k, &pc)| (pc, &table[k] as *const Cell<glue::Entry> as i64))
             .collect();
         let state = State {
             ws: translate::Workspace::default(),

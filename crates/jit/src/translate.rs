@@ -53,8 +53,9 @@ pub fn signature(call_conv: isa::CallConv, params: &[ir::Type], ret: Option<ir::
 
 /// The functions of a module that compiled code calls natively: for each
 /// function's entry pc, the address of the slot in the module's function
-/// table that holds its native entry, and the index of its entry in its body.
-pub type Callees = HashMap<usize, (i64, u32)>;
+/// table that holds its native entry (entered at resume index 0, the
+/// function's entry).
+pub type Callees = HashMap<usize, i64>;
 
 /// Runtime calls: a `glue` function and its signature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -696,7 +697,7 @@ impl<'a> Translator<'a> {
         let extent = self.m.entry_extent.get(target).map_or(u32::MAX, |&e| e) as i64;
         self.flush();
         self.resume.insert(pc + 1);
-        let Some(&(slot, idx)) = self.callees.get(&target) else {
+        let Some(&slot) = self.callees.get(&target) else {
             // Not a function the table knows: the runtime does the Dis half
             // and the dispatcher enters it.
             self.call_in_runtime(f, pc, target, extent);
@@ -754,7 +755,7 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(enter);
         let slot = self.b.ins().iconst(I64, slot);
         let callee = self.b.ins().load(I64, mem(), slot, 0);
-        let idx = self.b.ins().iconst(types::I32, idx as i64);
+        let idx = self.b.ins().iconst(types::I32, 0);
         let call = self.b.ins().call_indirect(self.entry_sig, callee, &[self.ctx, idx]);
         let e = self.b.inst_results(call)[0];
         let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
