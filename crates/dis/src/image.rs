@@ -165,6 +165,20 @@ impl Datum {
         }
     }
 
+    /// Where the item goes in module data, to change it.
+    pub fn offset_mut(&mut self) -> &mut i32 {
+        match self {
+            Datum::Bytes { offset, .. }
+            | Datum::Words { offset, .. }
+            | Datum::String { offset, .. }
+            | Datum::Reals { offset, .. }
+            | Datum::Array { offset, .. }
+            | Datum::Index { offset, .. }
+            | Datum::Pop { offset, .. }
+            | Datum::Longs { offset, .. } => offset,
+        }
+    }
+
     /// The item code and the count written in the file.
     pub fn code_and_count(&self) -> (u8, i32) {
         match self {

@@ -491,16 +491,11 @@ fn mutate_data(m: &mut Module, r: &mut Rng) -> Option<String> {
     let before = format!("{d:?}");
     if r.one_in(6) {
         let delta = *r.pick(&[-8, 8, 16, 1, -1]).unwrap();
-        match d {
-            Datum::Bytes { offset, .. }
-            | Datum::Words { offset, .. }
-            | Datum::String { offset, .. }
-            | Datum::Reals { offset, .. }
-            | Datum::Array { offset, .. }
-            | Datum::Index { offset, .. }
-            | Datum::Longs { offset, .. } => *offset = (*offset + delta).max(0),
-            Datum::Pop { .. } => return None,
+        if matches!(d, Datum::Pop { .. }) {
+            return None;
         }
+        let offset = d.offset_mut();
+        *offset = (*offset + delta).max(0);
     } else {
         match d {
             Datum::Bytes { bytes, .. } => {

@@ -105,11 +105,16 @@ fn class(size: usize) -> Option<usize> {
 /// The layout of the block holding an object of `size` bytes of data.
 #[inline(always)]
 fn layout(size: usize) -> Layout {
-    let bytes = match class(size) {
-        Some(c) => (c + 1) * ALIGN,
-        None => HEADER + size,
-    };
-    Layout::from_size_align(bytes, ALIGN).expect("object size fits a layout")
+    match class(size) {
+        Some(c) => class_layout(c),
+        None => Layout::from_size_align(HEADER + size, ALIGN).expect("object size fits a layout"),
+    }
+}
+
+/// The layout of every block of size class `c`.
+#[inline(always)]
+fn class_layout(c: usize) -> Layout {
+    Layout::from_size_align((c + 1) * ALIGN, ALIGN).expect("a size class's layout")
 }
 
 impl Default for Heap {
@@ -345,7 +350,7 @@ impl Heap {
     pub fn clear(&mut self) {
         self.collect(&mut |_| {});
         for c in 0..CLASSES {
-            let lay = Layout::from_size_align((c + 1) * ALIGN, ALIGN).expect("a class's layout");
+            let lay = class_layout(c);
             while !self.free_blocks[c].is_null() {
                 let block = self.free_blocks[c];
                 // SAFETY: a free block of class `c`, allocated with `lay`;
