@@ -17,7 +17,6 @@ mod slots;
 mod translate;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -82,13 +81,12 @@ struct Compiled {
     module: String,
     /// The entry pc of every function the loader found, by index.
     entries: Vec<usize>,
-    /// For each pc, the function starting there.
-    starts: HashMap<usize, usize>,
     /// The native entry of every function, by index: the interpreter's stub
     /// until the function is compiled. Compiled calls read it in place, so
     /// it never moves.
     table: Box<[Cell<glue::Entry>]>,
-    /// Where compiled code calls each function: its slot in `table`.
+    /// For each pc, the function starting there, and where in `table`
+    /// compiled calls find it.
     callees: translate::Callees,
     state: RefCell<State>,
 }
@@ -114,11 +112,10 @@ impl Compiled {
         let entries: Vec<usize> = m.analysis.functions.keys().copied().collect();
         let table: Box<[Cell<glue::Entry>]> =
             entries.iter().map(|_| Cell::new(glue::interpreted as glue::Entry)).collect();
-        let callees = entries
-            .iter()
-            .enumerate()
-            .map(|(k, &pc)| (pc, &table[k] as *const Cell<glue::Entry> as i64))
-            .collect();
+        let callees = translate::Callees {
+            index: entries.iter().enumerate().map(|(k, &pc)| (pc, k)).collect(),
+            table: table.as_ptr() as i64,
+        };
         let state = State {
             ws: translate::Workspace::default(),
             memory: Vec::new(),
@@ -128,16 +125,7 @@ impl Compiled {
             insts: 0,
             time: Duration::ZERO,
         };
-        Compiled {
-            isa,
-            verbose,
-            module: m.name.clone(),
-            starts: entries.iter().enumerate().map(|(k, &pc)| (pc, k)).collect(),
-            entries,
-            table,
-            callees,
-            state: RefCell::new(state),
-        }
+        Compiled { isa, verbose, module: m.name.clone(), entries, table, callees, state: RefCell::new(state) }
     }
 
     /// Compiles function `k` of `m`, unless that was tried before.
@@ -199,7 +187,7 @@ impl Code for Compiled {
         if self.state.borrow().resume.get(pc).is_some_and(|r| r.0 != NONE.0) {
             return true;
         }
-        let Some(&k) = self.starts.get(&pc) else { return false };
+        let Some(&k) = self.callees.index.get(&pc) else { return false };
         self.compile_function(m, k);
         self.state.borrow().resume[pc].0 != NONE.0
     }

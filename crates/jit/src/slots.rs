@@ -58,6 +58,17 @@ fn lends_result_slot(i: &Inst) -> bool {
         && i.dst.v == REG_RET as i64
 }
 
+/// Slots that may hold a frame's address, and the least size of such a frame.
+type Frames = BTreeMap<i64, usize>;
+
+/// Adds the frames of `from` to `into`, keeping the lesser size of a slot in both.
+fn join(into: &mut Frames, from: &Frames) {
+    for (&o, &size) in from {
+        let e = into.entry(o).or_insert(size);
+        *e = (*e).min(size);
+    }
+}
+
 /// Whether `body` may find the address of a slot it lent for a result: it
 /// reads or writes the registers of a frame it made (`r(f(fp))` with `r`
 /// below the arguments), but for lending, or reaches past such a frame's
@@ -71,7 +82,6 @@ fn lends_result_slot(i: &Inst) -> bool {
 /// slot that ever holds a frame is taken to hold one everywhere.
 fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
     use dis::Opcode as O;
-    type Frames = BTreeMap<i64, usize>;
     let at: HashMap<usize, usize> = body.iter().enumerate().map(|(k, &pc)| (pc, k)).collect();
     let hidden_flow = body.iter().any(|&pc| matches!(m.code[pc].op, O::Goto | O::Case | O::Casec | O::Casel))
         || m.image
@@ -139,10 +149,7 @@ fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
                 if !step(&m.code[pc], &mut after, &mut lent) {
                     return true;
                 }
-                for (o, size) in after {
-                    let e = frames.entry(o).or_insert(size);
-                    *e = (*e).min(size);
-                }
+                join(&mut frames, &after);
             }
             if frames == before {
                 return false;
@@ -175,12 +182,13 @@ fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
                 None => (frames.clone(), lent.clone()),
                 Some((f, l)) => {
                     let mut f = f.clone();
-                    for (&o, &size) in &frames {
-                        let e = f.entry(o).or_insert(size);
-                        *e = (*e).min(size);
-                    }
+                    join(&mut f, &frames);
                     let mut l = l.clone();
-                    l.extend(lent.iter().filter(|x| !l.contains(x)).collect::<Vec<_>>());
+                    for &x in &lent {
+                        if !l.contains(&x) {
+                            l.push(x);
+                        }
+                    }
                     (f, l)
                 }
             };

@@ -51,11 +51,22 @@ pub fn signature(call_conv: isa::CallConv, params: &[ir::Type], ret: Option<ir::
     sig
 }
 
-/// The functions of a module that compiled code calls natively: for each
-/// function's entry pc, the address of the slot in the module's function
-/// table that holds its native entry (entered at resume index 0, the
-/// function's entry).
-pub type Callees = HashMap<usize, i64>;
+/// The functions of a module that compiled code calls natively: each
+/// function's index by its entry pc, in the module's table of native
+/// entries at address `table` (entered at resume index 0, the entry).
+pub struct Callees {
+    pub index: HashMap<usize, usize>,
+    pub table: i64,
+}
+
+impl Callees {
+    /// The address of the table slot holding the native entry of the
+    /// function starting at `pc`.
+    fn slot(&self, pc: usize) -> Option<i64> {
+        let k = *self.index.get(&pc)?;
+        Some(self.table + (k * std::mem::size_of::<glue::Entry>()) as i64)
+    }
+}
 
 /// Runtime calls: a `glue` function and its signature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -355,6 +366,11 @@ impl<'a> Translator<'a> {
     /// Leaves compiled code with `exit`, execution to go on at `pc`.
     fn leave(&mut self, exit: u32, pc: usize) {
         self.flush();
+        self.exit(exit, pc);
+    }
+
+    /// Returns `exit` with `ctx.pc` set to `pc`; memory must be the truth.
+    fn exit(&mut self, exit: u32, pc: usize) {
         let v = self.b.ins().iconst(I64, pc as i64);
         self.b.ins().store(mem(), v, self.ctx, CTX_PC);
         let e = self.b.ins().iconst(types::I32, exit as i64);
@@ -682,10 +698,7 @@ impl<'a> Translator<'a> {
     /// Leaves with `exit` for the dispatcher to continue at `pc` in frame `f`.
     fn leave_to(&mut self, exit: u32, f: Value, pc: usize) {
         self.b.ins().store(mem(), f, self.ctx, CTX_FP);
-        let v = self.b.ins().iconst(I64, pc as i64);
-        self.b.ins().store(mem(), v, self.ctx, CTX_PC);
-        let e = self.b.ins().iconst(types::I32, exit as i64);
-        self.b.ins().return_(&[e]);
+        self.exit(exit, pc);
     }
 
     /// `call`: the Dis half inline (as [`native::call`], which takes the
@@ -697,7 +710,7 @@ impl<'a> Translator<'a> {
         let extent = self.m.entry_extent.get(target).map_or(u32::MAX, |&e| e) as i64;
         self.flush();
         self.resume.insert(pc + 1);
-        let Some(&slot) = self.callees.get(&target) else {
+        let Some(slot) = self.callees.slot(target) else {
             // Not a function the table knows: the runtime does the Dis half
             // and the dispatcher enters it.
             self.call_in_runtime(f, pc, target, extent);
