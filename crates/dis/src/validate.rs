@@ -369,6 +369,13 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
             _ => {}
         }
         let w = width(kind, word);
+        // The frame's first words are the VM's registers (return pc, caller
+        // frame, caller module, type): no operand names them.
+        if let Operand::Fp(off) | Operand::IndFp { ptr: off, .. } = o {
+            if off >= 0 && (off as usize) < (NREG - 1) * word {
+                return Err(cx.inst_err(pc, format!("{name} operand {off}(fp) names a frame register")));
+            }
+        }
         match o {
             Operand::Fp(off) | Operand::IndFp { ptr: off, .. }
                 if (off < 0
@@ -399,11 +406,10 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
                 }
             }
         }
-        Opcode::Case | Opcode::Casel | Opcode::Casec | Opcode::Goto => {
-            if let Operand::Mp(off) = i.dst {
-                check_table(cx, pc, off as usize, img)?;
-            }
-        }
+        Opcode::Case | Opcode::Casel | Opcode::Casec | Opcode::Goto => match i.dst {
+            Operand::Mp(off) => check_table(cx, pc, off as usize, img)?,
+            _ => return Err(cx.inst_err(pc, "jump table must be in module data")),
+        },
         _ => {}
     }
     Ok(())

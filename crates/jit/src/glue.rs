@@ -48,9 +48,14 @@ pub extern "C" fn alloc(ctx: *mut Ctx, t: *const Type) -> Ptr {
 
 /// `send` (`send` non-zero) or `recv`.
 pub extern "C" fn channel(ctx: *mut Ctx, pc: u64, c: Ptr, v: *mut u8, send: u64) -> u32 {
-    // SAFETY: see above; `v` is the address compiled code resolved for the
-    // instruction's value operand, as the interpreter would.
-    native::channel(unsafe { &mut *ctx }, pc, c, unsafe { vm::mem::Addr::new(v) }, send != 0)
+    // SAFETY: see above; `native::channel` checks the value's address.
+    native::channel(unsafe { &mut *ctx }, pc, c, v, send != 0)
+}
+
+/// Checks a computed address the shadow map refused (see `native::check`).
+pub extern "C" fn check(ctx: *mut Ctx, a: *mut u8, size: u64, acc: u64) -> u32 {
+    // SAFETY: see above.
+    native::check(unsafe { &mut *ctx }, a, size as usize, vm::shadow::Access::from_u8(acc as u8))
 }
 
 /// Compares strings: -1, 0 or 1.

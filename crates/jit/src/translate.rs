@@ -26,7 +26,8 @@ use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use dis::{Kind, Opcode as O, Slot};
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_STACK};
+use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK};
+use vm::shadow::{self, Access};
 use vm::stack::{
     LINK, REG_FP, REG_LR, REG_MR, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT, STACK_SP, STACK_TOP,
 };
@@ -79,6 +80,7 @@ enum Rt {
     Alloc,
     CompareStrings,
     Channel,
+    Check,
 }
 
 impl Rt {
@@ -92,6 +94,7 @@ impl Rt {
             Rt::Alloc => glue::alloc as *const () as i64,
             Rt::CompareStrings => glue::compare_strings as *const () as i64,
             Rt::Channel => glue::channel as *const () as i64,
+            Rt::Check => glue::check as *const () as i64,
         }
     }
 
@@ -104,6 +107,7 @@ impl Rt {
             Rt::Release => (&[I64], None),
             Rt::CompareStrings => (&[I64, I64], Some(I64)),
             Rt::Channel => (&[I64, I64, I64, I64], Some(types::I32)),
+            Rt::Check => (&[I64, I64, I64], Some(types::I32)),
         }
     }
 }
@@ -407,7 +411,7 @@ impl<'a> Translator<'a> {
                 self.b.ins().iconst(I64, cell)
             }
             Mode::IndFp | Mode::IndMp => {
-                let base_slot = Opnd { mode: Mode::Fp, base: 0, v: o.base as i64 };
+                let base_slot = Opnd { mode: Mode::Fp, v: o.base as i64, ..*o };
                 let p = match self.slot_var(&base_slot) {
                     Some(var) if o.mode == Mode::IndFp => self.b.use_var(var),
                     _ => {
@@ -419,10 +423,72 @@ impl<'a> Translator<'a> {
                     let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
                     self.trap_if(nil, native::EXIT_NILREF, pc);
                 }
-                self.b.ins().iadd_imm_s(p, o.v)
+                let a = self.b.ins().iadd_imm_s(p, o.v);
+                if o.size != 0 {
+                    self.check_access(a, o.size, o.acc, pc);
+                }
+                a
             }
             Mode::None => unreachable!("validated operand"),
         }
+    }
+
+    /// Checks that the `size` bytes at `a`, a computed address, allow
+    /// `acc`: inline by the heap's shadow map (as `Shadow::allows` does),
+    /// and out of line for what it refuses, which may be a frame or an
+    /// immediate; leaves with the exception if that refuses it too.
+    fn check_access(&mut self, a: Value, size: u8, acc: Access, pc: usize) {
+        let ro = MemFlagsData::trusted().with_readonly();
+        let table = self.b.ins().load(I64, ro, self.ctx, CTX_SHADOW);
+        let hi = self.b.ins().ushr_imm_s(a, shadow::CHUNK_BITS as i64);
+        let limit = self.b.ins().iconst(I64, shadow::TOP_LIMIT as i64);
+        let k = self.b.ins().umin(hi, limit);
+        let k = self.b.ins().ishl_imm_s(k, 3);
+        let entry = self.b.ins().iadd(table, k);
+        let chunk = self.b.ins().load(I64, MemFlagsData::trusted(), entry, 0);
+        let low = self.b.ins().band_imm_s(a, (1i64 << shadow::CHUNK_BITS) - 1);
+        let w = self.b.ins().ushr_imm_s(low, 5);
+        let w = self.b.ins().band_imm_s(w, !7);
+        let w = self.b.ins().iadd(chunk, w);
+        let tags = self.b.ins().load(I64, MemFlagsData::trusted(), w, 0);
+        let shift = self.b.ins().ushr_imm_s(a, 2);
+        let shift = self.b.ins().band_imm_s(shift, 62);
+        let tag = self.b.ins().ushr(tags, shift);
+        let tag = self.b.ins().band_imm_s(tag, 3);
+        let mut ok = match acc {
+            Access::Read => self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, shadow::NONE as i64),
+            Access::Write => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::DATA as i64),
+            Access::Ptr => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::PTR as i64),
+        };
+        if size > 1 {
+            // A word must be aligned; anything smaller must not cross one.
+            let low3 = self.b.ins().band_imm_s(a, 7);
+            let fits = if size >= 8 {
+                self.b.ins().icmp_imm_s(IntCC::Equal, low3, 0)
+            } else {
+                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, low3, 8 - size as i64)
+            };
+            ok = self.b.ins().band(ok, fits);
+        }
+        let (good, slow) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(ok, good, &[], slow, &[]);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+        self.b.switch_to_block(slow);
+        let size = self.b.ins().iconst(I64, size as i64);
+        let acc = self.b.ins().iconst(I64, acc as u8 as i64);
+        let r = self.rt(Rt::Check, &[a, size, acc]).expect("an exit code");
+        let bad = self.b.create_block();
+        self.b.ins().brif(r, bad, &[], good, &[]);
+        self.b.seal_block(bad);
+        self.b.set_cold_block(bad);
+        self.b.switch_to_block(bad);
+        self.flush();
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        self.b.ins().store(mem(), pcv, self.ctx, CTX_PC);
+        self.b.ins().return_(&[r]);
+        self.b.seal_block(good);
+        self.b.switch_to_block(good);
     }
 
     fn load(&mut self, o: &Opnd, ty: Ty, pc: usize) -> Value {

@@ -25,7 +25,9 @@ pub fn alloc(heap: &mut Heap, elem: &'static Type, len: usize) -> Ptr {
     field(p, LEN).set_w(len as i64);
     field(p, ELEM).set_raw_p(elem as *const Type as Ptr);
     // SAFETY: the elements follow the fixed part.
-    field(p, DATA).set_raw_p(unsafe { obj(p).offset(HDR) }.ptr());
+    let data = unsafe { obj(p).offset(HDR) }.ptr();
+    field(p, DATA).set_raw_p(data);
+    heap.shadow.tag_array(data as usize, elem, len);
     p
 }
 

@@ -8,8 +8,10 @@
 use std::collections::VecDeque;
 
 use crate::heap::{Heap, Ptr};
+use crate::interp::check::Mem;
 use crate::mem::{obj, Addr};
 use crate::prog::{Prog, State};
+use crate::shadow::Access;
 use crate::types::{Kind, Type};
 use crate::{exc, Trap, Vm};
 
@@ -236,9 +238,36 @@ fn alt_counts(block: Addr) -> (usize, usize) {
 fn alt_arm(block: Addr, i: usize) -> (Ptr, Addr) {
     // SAFETY: arm i of a block the compiler laid out in the frame.
     let at = unsafe { block.offset(16 + i * 16) };
-    // SAFETY: the value address is the arm's second word; it points into the
-    // thread's frame or an immediate.
+    // SAFETY: the value address is the arm's second word; `check_alt`
+    // checked what it points at.
     (at.p(), unsafe { Addr::new(at.offset(8).raw_p()) })
+}
+
+/// The element type of channel `c`, which must not be nil.
+pub fn elem_type(c: Ptr) -> Result<&'static Type, Trap> {
+    nil_check(c)?;
+    Ok(state(c).elem)
+}
+
+/// Checks an alt block before [`alt`] trusts it: the counts and arms lie in
+/// memory the thread may read, and every arm's value address is good for
+/// its channel's values (read for a send, written for a receive).
+pub(crate) fn check_alt(block: Addr, mem: Mem) -> Result<(), &'static str> {
+    mem.check(block.ptr(), 16, Access::Read)?;
+    let (ns, nr) = alt_counts(block);
+    let n = ns.checked_add(nr).filter(|&n| n <= 1 << 20).ok_or(crate::EX_BOUNDS)?;
+    mem.check(block.ptr(), 16 + 16 * n, Access::Read)?;
+    for i in 0..n {
+        let (c, v) = alt_arm(block, i);
+        for (k, c) in arm_channels(c) {
+            let (at, index) = arm_value(v, k);
+            if index.is_some() {
+                mem.check(v.ptr(), 8, Access::Write)?;
+            }
+            mem.check_typed(at.ptr(), state(c).elem, i >= ns)?;
+        }
+    }
+    Ok(())
 }
 
 /// `alt`/`nbalt`: picks a ready arm at random and does it, returning its

@@ -13,6 +13,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::Cell;
 use std::ptr;
 
+use crate::shadow::{Shadow, NONE};
 use crate::types::{Kind, Type};
 
 /// A Dis pointer: nil (null) or the data address of a live heap object.
@@ -77,6 +78,8 @@ pub struct Heap {
     /// File descriptor numbers of `Sys->FD` objects that died, for the
     /// runtime to release.
     pub released_fds: Vec<i64>,
+    /// What each word of the objects is to Dis code.
+    pub shadow: Shadow,
 }
 
 #[inline]
@@ -146,6 +149,7 @@ impl Heap {
             free_blocks: [ptr::null_mut(); CLASSES],
             free_bytes: [0; CLASSES],
             released_fds: Vec::new(),
+            shadow: Shadow::new(),
         }
     }
 
@@ -194,7 +198,11 @@ impl Heap {
         self.stats.peak_bytes = self.stats.peak_bytes.max(self.stats.bytes);
         self.stats.allocated_total += size as u64;
         // SAFETY: data follows the header inside the allocation.
-        unsafe { (raw as *mut u8).add(HEADER) }
+        let p = unsafe { (raw as *mut u8).add(HEADER) };
+        if matches!(ty.kind, Kind::Record | Kind::Fd) {
+            self.shadow.tag_type(p as usize, ty);
+        }
+        p
     }
 
     /// The type of a live object.
@@ -263,6 +271,9 @@ impl Heap {
     /// Unlinks and frees an object's memory; its references are not touched.
     fn free(&mut self, p: Ptr) {
         let h = hdr(p);
+        if matches!(Heap::type_of(p).kind, Kind::Record | Kind::Fd | Kind::Array) {
+            self.shadow.fill(p as usize, Heap::size_of(p).div_ceil(8), NONE);
+        }
         // SAFETY: h is a live list member allocated by `alloc` with this size.
         unsafe {
             let size = (*h).size;

@@ -16,11 +16,13 @@ use crate::heap::{load_ptr, Heap, Ptr};
 use crate::mem::{obj, Addr};
 use crate::module::{self, Callee, Inst, Mode, Module, Opnd};
 use crate::prog::{Prog, State};
+use crate::shadow::{Access, Shadow};
 use crate::stack::{self, frame_type, reg, REG_FP, REG_LR, REG_MR, REG_RET};
 use crate::types::{self, Type};
 use crate::{array, builtin, chan, exc, list, string, Exception, Trap, Vm};
 use crate::{EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SPAWN, EX_TCHECK, EX_ZDIV};
 
+pub(crate) mod check;
 mod fast;
 pub(crate) use fast::{translate, XInst};
 
@@ -84,7 +86,7 @@ impl Cpu {
     /// `lea`, which takes one's address, gets the pool cell
     /// ([`Cpu::imm_cell`]).
     #[inline(always)]
-    fn addr(&self, o: &Opnd) -> Result<Addr, Trap> {
+    fn addr(&self, mem: Mem, o: &Opnd) -> Result<Addr, Trap> {
         // The loader checked frame offsets against the frame extent, which
         // every call checks against the frame it gets, and module-data
         // offsets against the data size.
@@ -93,18 +95,16 @@ impl Cpu {
             if o.mode == Mode::Fp {
                 Ok(Addr::new(self.fp.add(o.v as usize)))
             } else if o.mode == Mode::Imm {
+                // A block operand's immediate is its pool cell, where
+                // checks find it.
+                if o.size == 0 {
+                    return Ok(self.imm_cell(o));
+                }
                 Ok(Addr::new(&o.v as *const i64 as *mut u8))
             } else if o.mode == Mode::Mp {
                 Ok(Addr::new(self.mp.add(o.v as usize)))
-            } else if o.mode == Mode::IndFp {
-                // Arguments and results pass through frame pointers.
-                let b = load_ptr(self.fp.add(o.base as usize));
-                if b.is_null() {
-                    return Err(exc(EX_NILREF));
-                }
-                Ok(Addr::new(b.add(o.v as usize)))
             } else {
-                self.addr_other(o)
+                self.indirect(mem, o)
             }
         }
     }
@@ -115,33 +115,42 @@ impl Cpu {
         unsafe { Addr::new(self.module().imms[o.base as usize].as_ptr() as *mut u8) }
     }
 
-    /// Indirect operands: through a pointer in the frame or module data.
-    #[inline(never)]
-    fn addr_other(&self, o: &Opnd) -> Result<Addr, Trap> {
+    /// Indirect operands: through a pointer in the frame or module data,
+    /// checked for the access the instruction makes (an operand of size 0
+    /// is checked by its instruction, which alone knows how much it uses).
+    fn indirect(&self, mem: Mem, o: &Opnd) -> Result<Addr, Trap> {
         let base = match o.mode {
             Mode::IndFp => self.fp,
             Mode::IndMp => self.mp,
             _ => return Err(exc(EX_PC)),
         };
-        // The loader checked the pointer slot's offset; the pointer is
-        // checked for nil here.
-        // SAFETY: so the slot lies inside the frame or data, and `b` is an object.
-        unsafe {
-            let b = load_ptr(base.add(o.base as usize));
-            if b.is_null() {
-                return Err(exc(EX_NILREF));
-            }
-            Ok(Addr::new(b.add(o.v as usize)))
+        // SAFETY: the loader checked the pointer slot's offset against the
+        // frame extent or data size.
+        let b = unsafe { load_ptr(base.add(o.base as usize)) };
+        if b.is_null() {
+            return Err(exc(EX_NILREF));
         }
+        let a = b.wrapping_add(o.v as usize);
+        if o.size != 0 {
+            self.mem(mem).check(a, o.size as usize, o.acc).map_err(exc)
+        } else {
+            // SAFETY: the instruction checks the block before it uses it.
+            Ok(unsafe { Addr::new(a) })
+        }
+    }
+
+    /// What checks of computed addresses consult.
+    fn mem<'a>(&'a self, mem: Mem<'a>) -> check::Mem<'a> {
+        check::Mem { shadow: mem.0, stack: mem.1, module: self.module() }
     }
 
     /// The middle operand, or the destination when it is absent.
     #[inline(always)]
-    fn mid(&self, i: &Inst) -> Result<Addr, Trap> {
+    fn mid(&self, mem: Mem, i: &Inst) -> Result<Addr, Trap> {
         if i.mid.mode == Mode::None {
-            self.addr(&i.dst)
+            self.addr(mem, &i.dst)
         } else {
-            self.addr(&i.mid)
+            self.addr(mem, &i.mid)
         }
     }
 
@@ -153,6 +162,10 @@ impl Cpu {
         Ok(())
     }
 }
+
+/// What checks of computed addresses consult: the heap's shadow map and
+/// the running thread's stack.
+type Mem<'a> = (&'a Shadow, &'a stack::Stack);
 
 /// What an instruction asks of the loop.
 enum Next {
@@ -431,19 +444,35 @@ fn scale(v: i64, p: i64) -> i64 {
 /// Executes one instruction.
 #[inline(always)]
 fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap> {
+    macro_rules! mem {
+        () => {
+            (&vm.heap.shadow, &p.stack)
+        };
+    }
     macro_rules! s {
         () => {
-            cpu.addr(&i.src)?
+            cpu.addr(mem!(), &i.src)?
         };
     }
     macro_rules! d {
         () => {
-            cpu.addr(&i.dst)?
+            cpu.addr(mem!(), &i.dst)?
         };
     }
     macro_rules! m {
         () => {
-            cpu.mid(i)?
+            cpu.mid(mem!(), i)?
+        };
+    }
+    // Checks a block operand (size 0 in the table) once its size is known.
+    macro_rules! block {
+        ($a:expr, $size:expr, $acc:expr) => {
+            cpu.mem(mem!()).check($a.ptr(), $size, $acc).map_err(exc)?
+        };
+    }
+    macro_rules! typed {
+        ($a:expr, $t:expr, $write:expr) => {
+            cpu.mem(mem!()).check_typed($a.ptr(), $t, $write).map_err(exc)?
         };
     }
     macro_rules! arith {
@@ -466,7 +495,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             }
         }};
     }
-    let heap = &mut vm.heap;
+    macro_rules! heap {
+        () => {
+            &mut vm.heap
+        };
+    }
     match i.op {
         O::Nop | O::Runt | O::Eclr => {}
         O::Movb => d!().set_b(s!().b()),
@@ -475,23 +508,23 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Movl => d!().set_l(s!().l()),
         O::Movp => {
             let v = s!().p();
-            d!().copy_p(heap, v);
+            d!().copy_p(heap!(), v);
         }
         O::Movm => {
             let n = m!().w();
             if !(0..=1 << 24).contains(&n) {
                 return Err(exc(EX_BOUNDS));
             }
-            d!().copy_from(s!(), n as usize);
+            let n = n as usize;
+            let (src, dst) = (block!(s!(), n, Access::Read), block!(d!(), n, Access::Write));
+            dst.copy_from(src, n);
         }
         O::Movmp => {
             let t = cpu.module().types[i.mid.imm() as usize];
-            chan::copy(heap, t, d!(), s!());
+            let (src, dst) = (typed!(s!(), t, false), typed!(d!(), t, true));
+            chan::copy(heap!(), t, dst, src);
         }
-        O::Lea => {
-            let a = if i.src.mode == Mode::Imm { cpu.imm_cell(&i.src) } else { s!() };
-            d!().set_w(a.ptr() as i64)
-        }
+        O::Lea => d!().set_w(s!().ptr() as i64),
         O::Cvtbw => d!().set_w(s!().b() as i64),
         O::Cvtwb => d!().set_b(s!().w() as u8),
         O::Cvtfw => d!().set_w(round(s!().f())),
@@ -594,7 +627,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_f(real_pow(x, n));
         }
         O::Mulx | O::Divx | O::Cvtxx | O::Mulx0 | O::Mulx1 | O::Divx0 | O::Divx1 | O::Cvtxx0 | O::Cvtxx1 => {
-            fixed(cpu, i)?
+            fixed(cpu, (&vm.heap.shadow, &p.stack), i)?
         }
         O::Cvtfx => {
             let v = s!().f() * m!().f();
@@ -639,14 +672,14 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if k < 0 || k as usize > string::len(s) {
                 return Err(exc(EX_BOUNDS));
             }
-            let n = string::insert(heap, s, k as usize, string::rune_of_word(r));
-            d.put_p(heap, n);
+            let n = string::insert(heap!(), s, k as usize, string::rune_of_word(r));
+            d.put_p(heap!(), n);
         }
         O::Addc => {
             let (b, m, d) = (s!().p(), m!(), d!());
             let a = m.p();
-            let n = string::add(heap, a, b, m.ptr() == d.ptr());
-            d.put_p(heap, n);
+            let n = string::add(heap!(), a, b, m.ptr() == d.ptr());
+            d.put_p(heap!(), n);
         }
         O::Slicec => {
             let (from, to) = (s!().w(), m!().w());
@@ -655,8 +688,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if from < 0 || to < from || to as usize > string::len(s) {
                 return Err(exc(EX_BOUNDS));
             }
-            let n = string::slice(heap, s, from as usize, to as usize);
-            d.put_p(heap, n);
+            let n = string::slice(heap!(), s, from as usize, to as usize);
+            d.put_p(heap!(), n);
         }
         O::Slicea => {
             let (from, to) = (s!().w(), m!().w());
@@ -672,8 +705,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if from < 0 || to < from || to as usize > array::len(a) {
                 return Err(exc(EX_BOUNDS));
             }
-            let n = array::slice(heap, a, from as usize, to as usize);
-            d.put_p(heap, n);
+            let n = array::slice(heap!(), a, from as usize, to as usize);
+            d.put_p(heap!(), n);
         }
         O::Slicela => {
             let src = s!().p();
@@ -694,7 +727,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 for k in 0..n {
                     // SAFETY: element k of the temporary copy.
                     let from = unsafe { Addr::new(tmp.as_ptr().add(k * t.size) as *mut u8) };
-                    chan::copy(heap, t, array::elem(dst, off as usize + k), from);
+                    chan::copy(heap!(), t, array::elem(dst, off as usize + k), from);
                 }
             }
         }
@@ -703,29 +736,29 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         // which would leave it unreferenced.
         O::Cvtca => {
             let (b, d) = (string::to_utf8(s!().p()), d!());
-            let a = array::from_bytes(heap, &b);
-            d.put_p(heap, a);
+            let a = array::from_bytes(heap!(), &b);
+            d.put_p(heap!(), a);
         }
         O::Cvtac => {
             let (a, d) = (s!().p(), d!());
-            let s = string::from_utf8(heap, array::bytes(a));
-            d.put_p(heap, s);
+            let s = string::from_utf8(heap!(), array::bytes(a));
+            d.put_p(heap!(), s);
         }
         O::Cvtwc => {
             // Inferno formats the word with `%d`, which takes its low 32 bits.
             let (v, d) = (s!().w(), d!());
-            let s = string::from_str(heap, &(v as i32).to_string());
-            d.put_p(heap, s);
+            let s = string::from_str(heap!(), &(v as i32).to_string());
+            d.put_p(heap!(), s);
         }
         O::Cvtlc => {
             let (v, d) = (s!().l(), d!());
-            let s = string::from_str(heap, &v.to_string());
-            d.put_p(heap, s);
+            let s = string::from_str(heap!(), &v.to_string());
+            d.put_p(heap!(), s);
         }
         O::Cvtfc => {
             let (v, d) = (s!().f(), d!());
-            let s = string::from_str(heap, &builtin::fmt::real_to_string(v));
-            d.put_p(heap, s);
+            let s = string::from_str(heap!(), &builtin::fmt::real_to_string(v));
+            d.put_p(heap!(), s);
         }
         O::Cvtcw => d!().set_w(string::to_word(s!().p())),
         O::Cvtcl => d!().set_l(string::to_big(s!().p())),
@@ -733,8 +766,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::New | O::Newz => {
             let t = cpu.module().types[i.src.imm() as usize];
             let d = d!();
-            let o = heap.alloc(t, 0);
-            d.put_p(heap, o);
+            let o = heap!().alloc(t, 0);
+            d.put_p(heap!(), o);
         }
         O::Mnewz => {
             let ml = module_link(s!().p())?;
@@ -744,8 +777,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 None => return Err(exc(EX_MODULE)),
             };
             let d = d!();
-            let o = heap.alloc(t, 0);
-            d.put_p(heap, o);
+            let o = heap!().alloc(t, 0);
+            d.put_p(heap!(), o);
         }
         O::Newa | O::Newaz => {
             let n = s!().w();
@@ -757,11 +790,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 return Err(exc(crate::EX_HEAP));
             }
             let d = d!();
-            let a = array::alloc(heap, t, n as usize);
-            d.put_p(heap, a);
+            let a = array::alloc(heap!(), t, n as usize);
+            d.put_p(heap!(), a);
         }
         O::Newcb | O::Newcw | O::Newcf | O::Newcp | O::Newcl | O::Newcm | O::Newcmp => {
-            let cap = if i.mid.mode == Mode::None { 0 } else { cpu.addr(&i.mid)?.w() };
+            let cap = if i.mid.mode == Mode::None { 0 } else { cpu.addr(mem!(), &i.mid)?.w() };
             if cap < 0 {
                 return Err(exc(EX_NEGSIZE));
             }
@@ -804,14 +837,18 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 }
                 _ => (8, None),
             };
-            let src = s!();
+            let src = match (i.op, elem) {
+                (O::Consm, _) => block!(s!(), size, Access::Read),
+                (O::Consmp, Some(t)) => typed!(s!(), t, false),
+                _ => s!(),
+            };
             let d = d!();
-            let cell = list::cons(heap, size, elem, d.p());
+            let cell = list::cons(heap!(), size, elem, d.p());
             let h = list::head(cell);
             match i.op {
                 O::Consb => h.set_b(src.b()),
                 O::Consw | O::Consf | O::Consl => h.set_w(src.w()),
-                O::Consp => h.copy_p(heap, src.p()),
+                O::Consp => h.copy_p(heap!(), src.p()),
                 O::Consm => h.copy_from(src, size),
                 _ => {
                     let t = elem.expect("consmp has a type");
@@ -819,7 +856,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                     h.copy_from(src, t.size);
                 }
             }
-            d.put_p(heap, cell);
+            d.put_p(heap!(), cell);
         }
         O::Headb | O::Headw | O::Headp | O::Headf | O::Headl | O::Headm | O::Headmp => {
             let l = nonnil(s!().p())?;
@@ -828,12 +865,13 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             match i.op {
                 O::Headb => d.set_b(h.b()),
                 O::Headw | O::Headf | O::Headl => d.set_w(h.w()),
-                O::Headp => d.copy_p(heap, h.p()),
+                O::Headp => d.copy_p(heap!(), h.p()),
                 O::Headm => {
                     let n = m!().w();
                     if !(0..=1 << 24).contains(&n) || n as usize > Heap::size_of(l) - list::HEAD {
                         return Err(exc(EX_BOUNDS));
                     }
+                    let d = block!(d, n as usize, Access::Write);
                     d.copy_from(h, n as usize);
                 }
                 _ => {
@@ -841,13 +879,14 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                     if t.size > Heap::size_of(l) - list::HEAD {
                         return Err(exc(EX_BOUNDS));
                     }
-                    chan::copy(heap, t, d, h);
+                    let d = typed!(d, t, true);
+                    chan::copy(heap!(), t, d, h);
                 }
             }
         }
         O::Tail => {
             let l = nonnil(s!().p())?;
-            d!().copy_p(heap, list::tail(l));
+            d!().copy_p(heap!(), list::tail(l));
         }
         O::Tcmp => {
             let (a, b) = (s!().p(), d!().p());
@@ -953,11 +992,11 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             }
             let lr = reg(f, REG_LR).w() as usize;
             let mr = reg(f, REG_MR).raw_p();
-            if !p.stack.pop(heap, f) {
+            if !p.stack.pop(heap!(), f) {
                 // Frames above the returning one (allocated and never
                 // called) go with it.
                 if let Some(k) = p.stack.index_of(f) {
-                    p.stack.truncate(heap, k);
+                    p.stack.truncate(heap!(), k);
                 }
             }
             cpu.fp = caller;
@@ -992,7 +1031,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let ml = load(vm, p, cpu, &path, k);
             d!().put_p(&mut vm.heap, ml);
         }
-        O::Self_ => d!().copy_p(heap, cpu.ml),
+        O::Self_ => d!().copy_p(heap!(), cpu.ml),
         O::Exit => return Err(Trap::Exit),
         O::Raise => {
             let v = nonnil(s!().p())?;
@@ -1006,19 +1045,22 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         }
         O::Send => {
             let c = d!().p();
-            if !chan::send(vm, p, c, s!())? {
+            let v = typed!(s!(), chan::elem_type(c)?, false);
+            if !chan::send(vm, p, c, v)? {
                 return Ok(Next::Block);
             }
         }
         O::Recv => {
             let c = s!().p();
-            if !chan::recv(vm, p, c, d!())? {
+            let v = typed!(d!(), chan::elem_type(c)?, true);
+            if !chan::recv(vm, p, c, v)? {
                 return Ok(Next::Block);
             }
         }
         O::Alt | O::Nbalt => {
             let block = s!();
             let dst = d!();
+            chan::check_alt(block, cpu.mem(mem!())).map_err(exc)?;
             match chan::alt(vm, p, block, i.op == O::Alt)? {
                 Some(k) => dst.set_w(k as i64),
                 None => {
@@ -1036,13 +1078,13 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
 /// middle operand for the `cvtxx` forms) and the scale factor the word at
 /// `STMP`. For the `1` forms, bits 0 and 1 of `p` ask for rounding
 /// corrections and the shift is the rest.
-fn fixed(cpu: &mut Cpu, i: &Inst) -> Result<(), Trap> {
+fn fixed(cpu: &mut Cpu, mem: Mem, i: &Inst) -> Result<(), Trap> {
     let f = cpu.frame();
     let p = reg(f, stack::DTMP).w();
     let a = reg(f, stack::STMP).w();
-    let y = cpu.addr(&i.src)?.w();
-    let x = cpu.mid(i)?.w();
-    let d = cpu.addr(&i.dst)?;
+    let y = cpu.addr(mem, &i.src)?.w();
+    let x = cpu.mid(mem, i)?.w();
+    let d = cpu.addr(mem, &i.dst)?;
     let div = |n: i64, q: i64| if q == 0 { Err(exc(EX_ZDIV)) } else { Ok(n.wrapping_div(q)) };
     let opposite = |x: i64, y: i64| (x >= 0 && y < 0) || (x < 0 && y >= 0);
     // The correction bits of the `1` forms, and the shift that remains.

@@ -15,6 +15,7 @@ pub mod mem;
 pub mod module;
 pub mod native;
 pub mod prog;
+pub mod shadow;
 pub mod stack;
 pub mod string;
 pub mod types;
@@ -45,6 +46,9 @@ pub const EX_RANGE: &str = "value out of range";
 pub const EX_FRAME: &str = "bad frame";
 /// A jump to an instruction outside the module.
 pub const EX_PC: &str = "illegal dis instruction";
+/// An access through an address that names no Dis memory the access may
+/// touch, as emu reports a fault outside the first page.
+pub const EX_SEGV: &str = "sys: segmentation violation";
 
 /// A Dis exception: a runtime error or a raised string or exception value.
 #[derive(Debug)]

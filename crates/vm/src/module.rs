@@ -13,6 +13,7 @@ use dis::{Datum, Operand, WordSize};
 use crate::builtin;
 use crate::heap::{Heap, Ptr};
 use crate::mem::{obj, Addr};
+use crate::shadow::Access;
 use crate::types::{Kind, Type};
 
 /// How an instruction addresses an operand, decoded for the interpreter.
@@ -32,15 +33,33 @@ pub enum Mode {
 /// (`lea $5` and `send $5` use it); for `Fp`/`Mp` the offset is `v`; for
 /// the indirect modes the pointer's offset is `base` and the offset inside
 /// the object `v`.
+///
+/// `size` and `acc` say how the instruction uses the operand's memory, for
+/// the check an indirect operand gets; `size` is 0 where the instruction
+/// knows the size only when it runs, and checks the memory itself.
 #[derive(Clone, Copy, Debug)]
 pub struct Opnd {
     pub mode: Mode,
     pub base: u32,
     pub v: i64,
+    pub size: u8,
+    pub acc: Access,
+}
+
+/// The bytes and access an operand of `kind` makes.
+pub fn access(kind: Option<dis::Kind>) -> (u8, Access) {
+    use dis::{Kind as K, Ty};
+    let size = |t: Ty| t.size(WordSize::W8.bytes()) as u8;
+    match kind {
+        Some(K::Read(Ty::P) | K::Write(Ty::P)) | Some(K::Update) => (8, Access::Ptr),
+        Some(K::Read(t)) => (size(t), Access::Read),
+        Some(K::Write(t)) => (size(t), Access::Write),
+        _ => (0, Access::Read),
+    }
 }
 
 impl Opnd {
-    fn decode(o: Operand, pool: &mut Vec<Cell<i64>>) -> Opnd {
+    fn decode(o: Operand, kind: Option<dis::Kind>, pool: &mut Vec<Cell<i64>>) -> Opnd {
         let (mode, base, v) = match o {
             Operand::None => (Mode::None, 0, 0),
             Operand::Imm(v) => {
@@ -52,7 +71,8 @@ impl Opnd {
             Operand::IndFp { ptr, off } => (Mode::IndFp, ptr as u32, off as i64),
             Operand::IndMp { ptr, off } => (Mode::IndMp, ptr as u32, off as i64),
         };
-        Opnd { mode, base, v }
+        let (size, acc) = access(kind);
+        Opnd { mode, base, v, size, acc }
     }
 
     /// The immediate value (for operands the loader checked are immediates).
@@ -122,9 +142,10 @@ impl Module {
             .code
             .iter()
             .map(|i| {
-                let src = Opnd::decode(i.src, &mut pool);
-                let mid = Opnd::decode(i.mid, &mut pool);
-                let dst = Opnd::decode(i.dst, &mut pool);
+                let info = i.op.info();
+                let src = Opnd::decode(i.src, info.src.kind(), &mut pool);
+                let mid = Opnd::decode(i.mid, info.mid.kind(), &mut pool);
+                let dst = Opnd::decode(i.dst, info.dst.kind(), &mut pool);
                 Inst { op: i.op, src, mid, dst }
             })
             .collect();

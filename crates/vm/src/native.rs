@@ -24,12 +24,14 @@
 use std::mem::offset_of;
 
 use crate::heap::Ptr;
+use crate::interp::check::Mem;
 use crate::interp::{self, Status};
 use crate::module::{self, Module};
 use crate::prog::Prog;
+use crate::shadow::Access;
 use crate::stack::{frame_type, reg, REG_FP, REG_LR, REG_MR};
 use crate::types::Type;
-use crate::{exc, Vm, EX_BOUNDS, EX_NILREF, EX_ZDIV};
+use crate::{exc, Vm, EX_BOUNDS, EX_NILREF, EX_SEGV, EX_ZDIV};
 
 /// What compiled code shares with the dispatcher and the runtime calls it
 /// makes. Generated code addresses its fields by the `CTX_*` offsets.
@@ -51,6 +53,9 @@ pub struct Ctx {
     /// The thread's stack, where compiled code allocates and frees frames
     /// inline (the `STACK_*` offsets of `stack`).
     pub stack: *mut crate::stack::Stack,
+    /// The heap's shadow map ([`crate::shadow::Shadow::table`]), which
+    /// compiled code consults inline to check computed addresses.
+    pub shadow: *const *mut u64,
     vm: *mut Vm,
     prog: *mut Prog,
     /// Set by [`exec_one`] when the thread stopped (blocked, exited, died).
@@ -63,6 +68,7 @@ pub const CTX_PC: i32 = offset_of!(Ctx, pc) as i32;
 pub const CTX_BUDGET: i32 = offset_of!(Ctx, budget) as i32;
 pub const CTX_DEPTH: i32 = offset_of!(Ctx, depth) as i32;
 pub const CTX_STACK: i32 = offset_of!(Ctx, stack) as i32;
+pub const CTX_SHADOW: i32 = offset_of!(Ctx, shadow) as i32;
 
 /// The most native calls between compiled functions in one entry to
 /// compiled code; deeper calls go through the dispatcher, so that Dis
@@ -90,6 +96,7 @@ pub const EXIT_YIELD: u32 = 4;
 pub const EXIT_BOUNDS: u32 = 5;
 pub const EXIT_NILREF: u32 = 6;
 pub const EXIT_ZDIV: u32 = 7;
+pub const EXIT_SEGV: u32 = 8;
 
 /// A backend that compiles modules to native code.
 pub trait Backend {
@@ -138,6 +145,7 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
             budget: left,
             depth: 0,
             stack: &mut p.stack,
+            shadow: vm.heap.shadow.table(),
             vm,
             prog: p,
             stopped: None,
@@ -155,11 +163,12 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
         match exit {
             EXIT_REGS | EXIT_JUMP | EXIT_RET => {}
             EXIT_YIELD => return Status::Yield,
-            EXIT_BOUNDS | EXIT_NILREF | EXIT_ZDIV => {
+            EXIT_BOUNDS | EXIT_NILREF | EXIT_ZDIV | EXIT_SEGV => {
                 let msg = match exit {
                     EXIT_BOUNDS => EX_BOUNDS,
                     EXIT_NILREF => EX_NILREF,
-                    _ => EX_ZDIV,
+                    EXIT_ZDIV => EX_ZDIV,
+                    _ => EX_SEGV,
                 };
                 if let Some(s) = interp::throw(vm, p, exc(msg)) {
                     return s;
@@ -203,6 +212,33 @@ fn vm_prog(ctx: &mut Ctx) -> (&mut Vm, &mut Prog) {
     // alone while compiled code runs, which passes back its own `ctx`.
     // SAFETY: so these are the only live references to the VM and thread.
     unsafe { (&mut *ctx.vm, &mut *ctx.prog) }
+}
+
+/// What checks of computed addresses consult, for the running thread.
+fn mem(ctx: &mut Ctx) -> Mem<'_> {
+    let (vm, p) = vm_prog(ctx);
+    let module = module::instance(p.regs.ml).dis().expect("compiled code runs a Dis module");
+    Mem { shadow: &vm.heap.shadow, stack: &p.stack, module }
+}
+
+/// The exit for an exception a check raised.
+fn exit_for(e: &str) -> u32 {
+    if e == EX_NILREF {
+        EXIT_NILREF
+    } else {
+        EXIT_SEGV
+    }
+}
+
+/// Checks `size` bytes at `a` for access `acc` where the shadow map,
+/// which compiled code looked at first, refused it: they may lie in a
+/// frame of the thread or in the module's immediates. Returns
+/// [`EXIT_NONE`] or the exit for the exception.
+pub fn check(ctx: &mut Ctx, a: *mut u8, size: usize, acc: Access) -> u32 {
+    match mem(ctx).check(a, size, acc) {
+        Ok(_) => EXIT_NONE,
+        Err(e) => exit_for(e),
+    }
 }
 
 /// `frame`: a new frame of type `t` on the thread's stack.
@@ -276,7 +312,12 @@ pub fn compare_strings(a: Ptr, b: Ptr) -> i64 {
 /// `send` (`send` true) or `recv` at `pc` on channel `c`, of the value at
 /// `v`: the channel code the interpreter runs, without its dispatch. A
 /// thread that must wait stops with the instruction done when it wakes.
-pub fn channel(ctx: &mut Ctx, pc: u64, c: Ptr, v: crate::mem::Addr, send: bool) -> u32 {
+pub fn channel(ctx: &mut Ctx, pc: u64, c: Ptr, v: *mut u8, send: bool) -> u32 {
+    let Ok(t) = crate::chan::elem_type(c) else { return exec_one(ctx, pc) };
+    let v = match mem(ctx).check_typed(v, t, !send) {
+        Ok(v) => v,
+        Err(e) => return exit_for(e),
+    };
     let fp = ctx.fp;
     let (vm, p) = vm_prog(ctx);
     let done = if send { crate::chan::send(vm, p, c, v) } else { crate::chan::recv(vm, p, c, v) };

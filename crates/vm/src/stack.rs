@@ -243,6 +243,22 @@ impl Stack {
         None
     }
 
+    /// The live frame whose bytes hold `addr`, searched from the newest:
+    /// results and arguments go through pointers to the frames next to the
+    /// running one, so the search is short for code that is not hostile.
+    pub fn frame_at(&self, addr: usize) -> Option<Addr> {
+        let mut x = self.top;
+        while x != 0 {
+            // SAFETY: x is a live frame of this stack.
+            let f = unsafe { Addr::new(x as *mut u8) };
+            if addr >= x && addr < x + frame_bytes(frame_type(f)) {
+                return Some(f);
+            }
+            x = Self::link(x);
+        }
+        None
+    }
+
     /// Takes the top frame off the stack without touching its pointers: they
     /// have moved elsewhere (a spawned thread's stack).
     pub fn forget_top(&mut self) {

@@ -191,7 +191,7 @@ fn channels_of_every_element_type() {
         ("newcl", "cvtwl\t$-10,88(fp)", "print.l\t88(fp)", "-10"),
         ("newcf", "cvtwf\t$11,88(fp)", "cvtfw\t88(fp),160(fp)\nprint.w\t160(fp)", "11"),
         ("newcp", "movp\t32(mp),104(fp)", "print.s\t104(fp)", "ptr"),
-        ("newcm\t$16,", "movw\t$12,88(fp)", "print.w\t88(fp)", "12"),
+        ("newcm\t$16,", "movw\t$12,160(fp)", "print.w\t160(fp)", "12"),
         (
             "newcmp\t$4,",
             "movw\t$13,88(fp)\nmovp\t32(mp),96(fp)",
@@ -202,8 +202,13 @@ fn channels_of_every_element_type() {
     let data = "mp 40 f8\nstring @mp+32,\"ptr\"";
     for (make, set, show, want) in kinds {
         // The value lives at 88 (plain) and 96 (a pointer): records of
-        // type 4 fit there; a pointer is sent from 104.
-        let at = if make == "newcp" { "104(fp)" } else { "88(fp)" };
+        // type 4 fit there; a pointer is sent from 104, plain blocks from
+        // 160 (a block must not land on pointers).
+        let at = match make {
+            "newcp" => "104(fp)",
+            "newcm\t$16," => "160(fp)",
+            _ => "88(fp)",
+        };
         let (mk_buf, mk) = if make.ends_with(',') {
             (format!("{make}$1,120(fp)"), format!("{make}120(fp)"))
         } else {

@@ -1626,7 +1626,7 @@ static FUNCS: [Func; 43] = [
     Func::new("iounit", 0x5583b730, "p", iounit),
     Func::new("listen", 0xb97416e0, "(ppp)", no_network),
     Func::new("millisec", 0x616977e8, "", millisec),
-    Func::new("mount", 0x74c17b3a, "ppwpwp", no_namespace),
+    Func::new("mount", 0x74c17b3a, "pppwp", no_namespace),
     Func::new("open", 0x8f477f99, "pw", open),
     Func::new("pctl", 0x05df27fb, "wp", pctl),
     Func::new("pipe", 0x1f2c52ea, "p", pipe),

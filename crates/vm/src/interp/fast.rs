@@ -15,11 +15,13 @@
 
 use dis::Opcode as O;
 
+use super::check::Mem;
 use super::{exc, raise, round, sh, slow, Cpu, Status};
 use crate::heap::{load_ptr, Ptr};
 use crate::mem::Addr;
 use crate::module::{Mode, Module, Opnd};
 use crate::prog::Prog;
+use crate::shadow::Access;
 use crate::stack::{frame_type, reg, REG_FP, REG_LR, REG_MR};
 use crate::types::Type;
 use crate::{array, chan, list, string, Vm};
@@ -108,6 +110,12 @@ impl<'a> St<'a> {
         unsafe { self.code.add(pc) }
     }
 
+    /// What checks of computed addresses consult.
+    #[inline(always)]
+    fn mem(&self) -> Mem<'_> {
+        Mem { shadow: &self.vm.heap.shadow, stack: &self.p.stack, module: self.cpu.module() }
+    }
+
     /// Makes `cpu` current, with `ip` the next instruction.
     #[inline(always)]
     fn store(&mut self, ip: *const XInst) {
@@ -154,15 +162,17 @@ fn next(st: &mut St, ip: *const XInst, r: Res) -> *const XInst {
     }
 }
 
-/// The address of a non-immediate operand of kind `K`.
+/// The address of a non-immediate operand of kind `K`, for an access of
+/// `size` bytes (0: only the address is wanted, as `lea` wants it).
 ///
 /// The loader checked `n(fp)` and `n(mp)` offsets (and the pointer slots of
 /// the indirect modes) against the frame extent, which every call checks,
-/// and the module data size; pointers are checked for nil here.
+/// and the module data size; what an indirect operand reaches is checked
+/// here, for nil and then for the access.
 #[inline(always)]
-fn ea<const K: u8>(st: &St, a: i32, b: i32) -> Res<*mut u8> {
-    // SAFETY: as above, the results lie inside the frame, module data or
-    // the object the operand names.
+fn ea<const K: u8>(st: &St, a: i32, b: i32, size: usize, acc: Access) -> Res<*mut u8> {
+    // SAFETY: as above, the direct operands lie inside the frame or module
+    // data, and so does the pointer slot of an indirect one.
     unsafe {
         match K {
             k::F => Ok(st.fp.add(a as usize)),
@@ -171,9 +181,13 @@ fn ea<const K: u8>(st: &St, a: i32, b: i32) -> Res<*mut u8> {
                 let base = if K == k::X { st.fp } else { st.mp };
                 let p = load_ptr(base.add(a as usize));
                 if p.is_null() {
-                    Err(EX_NILREF)
+                    return Err(EX_NILREF);
+                }
+                let p = p.wrapping_add(b as i64 as usize);
+                if size == 0 {
+                    Ok(p)
                 } else {
-                    Ok(p.add(b as i64 as usize))
+                    st.mem().check(p, size, acc).map(|a| a.ptr())
                 }
             }
             _ => unreachable!("no address for operand kind {K}"),
@@ -182,9 +196,9 @@ fn ea<const K: u8>(st: &St, a: i32, b: i32) -> Res<*mut u8> {
 }
 
 #[inline(always)]
-fn at<const K: u8>(st: &St, a: i32, b: i32) -> Res<Addr> {
-    // SAFETY: ea gives addresses valid for the operand's access.
-    ea::<K>(st, a, b).map(|p| unsafe { Addr::new(p) })
+fn at<const K: u8>(st: &St, a: i32, b: i32, size: usize, acc: Access) -> Res<Addr> {
+    // SAFETY: ea gives addresses valid for the access.
+    ea::<K>(st, a, b, size, acc).map(|p| unsafe { Addr::new(p) })
 }
 
 /// Operand values of each width; an immediate is its value, read as the
@@ -194,7 +208,7 @@ fn gw<const K: u8>(st: &St, a: i32, b: i32) -> Res<i64> {
     if K == k::I {
         Ok(a as i64)
     } else {
-        Ok(at::<K>(st, a, b)?.w())
+        Ok(at::<K>(st, a, b, 8, Access::Read)?.w())
     }
 }
 
@@ -203,7 +217,7 @@ fn gb<const K: u8>(st: &St, a: i32, b: i32) -> Res<u8> {
     if K == k::I {
         Ok(a as u8)
     } else {
-        Ok(at::<K>(st, a, b)?.b())
+        Ok(at::<K>(st, a, b, 1, Access::Read)?.b())
     }
 }
 
@@ -212,13 +226,42 @@ fn gf<const K: u8>(st: &St, a: i32, b: i32) -> Res<f64> {
     if K == k::I {
         Ok(f64::from_bits(a as i64 as u64))
     } else {
-        Ok(at::<K>(st, a, b)?.f())
+        Ok(at::<K>(st, a, b, 8, Access::Read)?.f())
     }
 }
 
 #[inline(always)]
 fn gp<const K: u8>(st: &St, a: i32, b: i32) -> Res<Ptr> {
-    Ok(gw::<K>(st, a, b)? as Ptr)
+    if K == k::I {
+        Ok(a as i64 as Ptr)
+    } else {
+        Ok(at::<K>(st, a, b, 8, Access::Ptr)?.raw_p())
+    }
+}
+
+/// Destinations of each width.
+#[inline(always)]
+fn set_w<const K: u8>(st: &St, a: i32, b: i32, v: i64) -> Res {
+    at::<K>(st, a, b, 8, Access::Write)?.set_w(v);
+    Ok(())
+}
+
+#[inline(always)]
+fn set_b<const K: u8>(st: &St, a: i32, b: i32, v: u8) -> Res {
+    at::<K>(st, a, b, 1, Access::Write)?.set_b(v);
+    Ok(())
+}
+
+#[inline(always)]
+fn set_f<const K: u8>(st: &St, a: i32, b: i32, v: f64) -> Res {
+    at::<K>(st, a, b, 8, Access::Write)?.set_f(v);
+    Ok(())
+}
+
+/// A pointer destination.
+#[inline(always)]
+fn pd<const K: u8>(st: &St, a: i32, b: i32) -> Res<Addr> {
+    at::<K>(st, a, b, 8, Access::Ptr)
 }
 
 /// The middle operand's value, or the destination's when it is absent.
@@ -251,7 +294,7 @@ macro_rules! fast_arith {
             $name(st, i) {
                 let $b = $g::<S>(st, i.s, i.s2)?;
                 let $a = mid!($g, st, i, M, D);
-                at::<D>(st, i.d, i.d2)?.$set($e);
+                $set::<D>(st, i.d, i.d2, $e)?;
                 Ok(())
             }
         )*}
@@ -290,7 +333,7 @@ macro_rules! fast_div {
                 if b == 0 {
                     return Err(EX_ZDIV);
                 }
-                at::<D>(st, i.d, i.d2)?.set_w(a.$f(b));
+                set_w::<D>(st, i.d, i.d2, a.$f(b))?;
                 Ok(())
             }
         )*}
@@ -308,7 +351,7 @@ macro_rules! fast_move {
         handlers! {$(
             $name(st, i) {
                 let $v = $g::<S>(st, i.s, i.s2)?;
-                at::<D>(st, i.d, i.d2)?.$set($e);
+                $set::<D>(st, i.d, i.d2, $e)?;
                 Ok(())
             }
         )*}
@@ -360,14 +403,14 @@ fast_branch! {
 handlers! {
     movp(st, i) {
         let v = gp::<S>(st, i.s, i.s2)?;
-        let d = at::<D>(st, i.d, i.d2)?;
+        let d = pd::<D>(st, i.d, i.d2)?;
         d.copy_p(&mut st.vm.heap, v);
         Ok(())
     }
 
     lea(st, i) {
-        let a = ea::<S>(st, i.s, i.s2)?;
-        at::<D>(st, i.d, i.d2)?.set_w(a as i64);
+        let a = ea::<S>(st, i.s, i.s2, 0, Access::Read)?;
+        set_w::<D>(st, i.d, i.d2, a as i64)?;
         Ok(())
     }
 
@@ -378,7 +421,7 @@ handlers! {
         if k < 0 || k as usize >= array::len(a) || i.aux as usize > array::elem_type(a).size {
             return Err(EX_BOUNDS);
         }
-        at::<M>(st, i.m, 0)?.set_w(array::elem(a, k as usize).ptr() as i64);
+        set_w::<M>(st, i.m, 0, array::elem(a, k as usize).ptr() as i64)?;
         Ok(())
     }
 
@@ -391,7 +434,7 @@ handlers! {
         if k < 0 || k as usize >= string::len(s) {
             return Err(EX_BOUNDS);
         }
-        at::<D>(st, i.d, i.d2)?.set_w(string::rune(s, k as usize) as i64);
+        set_w::<D>(st, i.d, i.d2, string::rune(s, k as usize) as i64)?;
         Ok(())
     }
 
@@ -400,7 +443,7 @@ handlers! {
         if l.is_null() {
             return Err(EX_NILREF);
         }
-        let d = at::<D>(st, i.d, i.d2)?;
+        let d = pd::<D>(st, i.d, i.d2)?;
         d.copy_p(&mut st.vm.heap, list::tail(l));
         Ok(())
     }
@@ -410,7 +453,7 @@ handlers! {
         if l.is_null() {
             return Err(EX_NILREF);
         }
-        let d = at::<D>(st, i.d, i.d2)?;
+        let d = pd::<D>(st, i.d, i.d2)?;
         d.copy_p(&mut st.vm.heap, list::head(l).p());
         Ok(())
     }
@@ -420,7 +463,7 @@ handlers! {
         if l.is_null() {
             return Err(EX_NILREF);
         }
-        at::<D>(st, i.d, i.d2)?.set_w(list::head(l).w());
+        set_w::<D>(st, i.d, i.d2, list::head(l).w())?;
         Ok(())
     }
 }
@@ -539,7 +582,17 @@ fn chan_op(st: &mut St, ip: *const XInst, send: bool) -> *const XInst {
         let i = &*ip;
         (Addr::new(st.fp.add(i.s as usize)), Addr::new(st.fp.add(i.d as usize)))
     };
-    let done = if send { chan::send(st.vm, st.p, d.p(), s) } else { chan::recv(st.vm, st.p, s.p(), d) };
+    let (c, v) = if send { (d.p(), s) } else { (s.p(), d) };
+    // The value must fit the frame and match its pointer map.
+    let checked = match chan::elem_type(c) {
+        Ok(t) => st.mem().check_typed(v.ptr(), t, !send),
+        Err(_) => Err(EX_NILREF),
+    };
+    let v = match checked {
+        Ok(v) => v,
+        Err(e) => return st.raise(ip, e),
+    };
+    let done = if send { chan::send(st.vm, st.p, c, v) } else { chan::recv(st.vm, st.p, c, v) };
     match done {
         // SAFETY: as in next.
         Ok(true) => unsafe { ip.add(1) },

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;

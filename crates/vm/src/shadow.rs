@@ -1,0 +1,215 @@
+//! The shadow map: what every 8-byte word of the heap is to Dis code.
+//!
+//! A hostile module can compute any address and use it as the base of an
+//! indirect operand. The loader cannot see those values, so every access
+//! through one asks this map first: two bits per word say whether the word
+//! is Dis data, a pointer slot, or not Dis memory at all (object headers,
+//! array and string internals, freed blocks, anything the heap did not
+//! allocate). Pointer slots may only be written with counted pointers, and
+//! plain data never over a pointer, so a pointer slot always holds nil or a
+//! live object.
+//!
+//! The map is sparse and two-level: a table indexed by the top bits of an
+//! address leads to a zero-filled chunk of tags for 4 GiB of address space,
+//! whose pages the system commits only when they are first written. It
+//! costs one bit of memory per four bytes of heap it describes. Where
+//! nothing was tagged, and for addresses beyond the table (its last entry),
+//! the table leads to one shared chunk that stays zero, so that a lookup,
+//! inline in compiled code too, never branches.
+//!
+//! Frames are not in the map: they come and go too often to tag. Accesses
+//! that the map refuses may still name a live frame of the running thread,
+//! which the interpreter checks against its stack (see `interp`).
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+
+use crate::types::Type;
+
+/// Not Dis memory.
+pub const NONE: u64 = 0;
+/// A word of Dis data that is not a pointer.
+pub const DATA: u64 = 1;
+/// A pointer slot: nil or a counted pointer to a live object.
+pub const PTR: u64 = 2;
+
+/// Address bits one chunk describes.
+pub const CHUNK_BITS: u32 = 32;
+/// Address bits the top table covers: 49 (Linux gives 47 or 48 to user space).
+const TOP_BITS: u32 = 17;
+/// The top table's last entry, which every address beyond it uses.
+pub const TOP_LIMIT: u64 = 1 << TOP_BITS;
+/// Tags in a `u64` of the map.
+const PER_WORD: usize = 32;
+/// `u64`s of tags in one chunk.
+const CHUNK_WORDS: usize = (1usize << CHUNK_BITS) / 8 / PER_WORD;
+
+/// How an instruction uses the memory an operand names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Access {
+    /// Reads plain data (a pointer may be read as a word).
+    Read,
+    /// Writes plain data.
+    Write,
+    /// Reads or writes a counted pointer.
+    Ptr,
+}
+
+impl Access {
+    /// Whether a word tagged `tag` allows this access.
+    #[inline(always)]
+    pub fn allows(self, tag: u64) -> bool {
+        match self {
+            Access::Read => tag != NONE,
+            Access::Write => tag == DATA,
+            Access::Ptr => tag == PTR,
+        }
+    }
+}
+
+impl Access {
+    /// The access whose discriminant is `n` (compiled code passes it so).
+    pub fn from_u8(n: u8) -> Access {
+        match n {
+            0 => Access::Read,
+            1 => Access::Write,
+            _ => Access::Ptr,
+        }
+    }
+}
+
+/// Whether `size` bytes at `addr` are aligned as Dis memory must be: a
+/// word or more from a word boundary, less within one word.
+#[inline(always)]
+pub fn aligned(addr: usize, size: usize) -> bool {
+    if size >= 8 {
+        addr.is_multiple_of(8)
+    } else {
+        addr % 8 + size <= 8
+    }
+}
+
+pub struct Shadow {
+    /// Chunks by the address bits above [`CHUNK_BITS`], `zero` where
+    /// nothing was ever tagged; one entry more than addresses need.
+    top: Box<[*mut u64]>,
+    zero: *mut u64,
+}
+
+/// A chunk's layout. Word alignment, so that the allocator takes fresh,
+/// zero pages from the system instead of clearing 128 MiB itself.
+fn chunk_layout() -> Layout {
+    Layout::from_size_align(CHUNK_WORDS * 8, 8).expect("chunk layout")
+}
+
+/// A zeroed chunk, whose pages the system commits only when written.
+fn new_chunk() -> *mut u64 {
+    // SAFETY: the layout is non-zero.
+    let c = unsafe { alloc_zeroed(chunk_layout()) } as *mut u64;
+    if c.is_null() {
+        std::alloc::handle_alloc_error(chunk_layout());
+    }
+    c
+}
+
+impl Default for Shadow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Shadow {
+    pub fn new() -> Shadow {
+        let zero = new_chunk();
+        Shadow { top: vec![zero; TOP_LIMIT as usize + 1].into_boxed_slice(), zero }
+    }
+
+    /// The top table, for compiled code's inline lookups.
+    pub fn table(&self) -> *const *mut u64 {
+        self.top.as_ptr()
+    }
+
+    /// The tag of the word holding byte `addr`.
+    #[inline(always)]
+    pub fn tag(&self, addr: usize) -> u64 {
+        let chunk = self.top[(addr >> CHUNK_BITS).min(TOP_LIMIT as usize)];
+        let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
+        // SAFETY: a chunk holds CHUNK_WORDS u64s and i / PER_WORD is below that.
+        let w = unsafe { *chunk.add(i / PER_WORD) };
+        (w >> (2 * (i % PER_WORD))) & 3
+    }
+
+    /// Whether the `size` bytes at `addr` allow `acc`. A value of a word or
+    /// more must be word-aligned; a smaller one must not cross a word.
+    #[inline]
+    pub fn allows(&self, addr: usize, size: usize, acc: Access) -> bool {
+        if size <= 8 {
+            return aligned(addr, size) && acc.allows(self.tag(addr));
+        }
+        aligned(addr, size) && (addr..addr + size).step_by(8).all(|a| acc.allows(self.tag(a)))
+    }
+
+    /// The chunk for `addr`, made on first use.
+    fn chunk(&mut self, addr: usize) -> *mut u64 {
+        let k = addr >> CHUNK_BITS;
+        assert!(k < TOP_LIMIT as usize, "heap address {addr:#x} beyond the shadow map's reach");
+        if self.top[k] == self.zero {
+            self.top[k] = new_chunk();
+        }
+        self.top[k]
+    }
+
+    /// Tags the `words` words from `addr` (8-byte aligned) with `tag`.
+    pub fn fill(&mut self, mut addr: usize, mut words: usize, tag: u64) {
+        let pattern = tag * 0x5555_5555_5555_5555;
+        while words > 0 {
+            let chunk = self.chunk(addr);
+            let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
+            let (w, b) = (i / PER_WORD, i % PER_WORD);
+            let n = words.min(PER_WORD - b);
+            let mask = if n == PER_WORD { !0 } else { ((1u64 << (2 * n)) - 1) << (2 * b) };
+            // SAFETY: w is below CHUNK_WORDS, as in `tag`.
+            unsafe {
+                let p = chunk.add(w);
+                *p = (*p & !mask) | (pattern & mask);
+            }
+            addr += 8 * n;
+            words -= n;
+        }
+    }
+
+    /// Tags the words of a `t` at `addr`: data, with its pointer slots.
+    pub fn tag_type(&mut self, addr: usize, t: &Type) {
+        self.fill(addr, t.size.div_ceil(8), DATA);
+        for &o in t.ptrs {
+            self.fill(addr + o as usize, 1, PTR);
+        }
+    }
+
+    /// Tags `n` consecutive values of type `t` from `addr`.
+    pub fn tag_array(&mut self, addr: usize, t: &Type, n: usize) {
+        if t.size.is_multiple_of(8) && t.ptrs.is_empty() {
+            self.fill(addr, n * t.size / 8, DATA);
+        } else if t.size == 8 && t.ptrs == [0] {
+            self.fill(addr, n, PTR);
+        } else if t.size.is_multiple_of(8) {
+            for k in 0..n {
+                self.tag_type(addr + k * t.size, t);
+            }
+        } else {
+            // Elements that share words (bytes): plain data throughout.
+            self.fill(addr, (n * t.size).div_ceil(8), DATA);
+        }
+    }
+}
+
+impl Drop for Shadow {
+    fn drop(&mut self) {
+        for &c in self.top.iter().filter(|&&c| c != self.zero) {
+            // SAFETY: allocated by `new_chunk` with this layout.
+            unsafe { dealloc(c as *mut u8, chunk_layout()) }
+        }
+        // SAFETY: as above.
+        unsafe { dealloc(self.zero as *mut u8, chunk_layout()) }
+    }
+}

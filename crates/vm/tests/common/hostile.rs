@@ -1,0 +1,60 @@
+//! Programs no compiler emits, which reach memory through computed
+//! addresses: each must end with the exception shown. Run by the
+//! interpreter's and the JIT's tests. The frame (type 1, `ops_program`) has
+//! pointers at 96..160 and plain words at 160..400; type 4 is a 16-byte
+//! record whose second word is a pointer, type 5 a 24-byte record of words.
+
+const SEGV: &str = "sys: segmentation violation";
+const NILREF: &str = "dereference of nil";
+
+/// (what the program does, its body, the exception it must raise)
+fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("reads past a record", "new $5,96(fp)\nmovw 24(96(fp)),160(fp)", SEGV),
+        ("writes past a record", "new $5,96(fp)\nmovw $1,32(96(fp))", SEGV),
+        ("a byte past a record", "new $5,96(fp)\nmovb $1,24(96(fp))", SEGV),
+        ("a word across a record's end", "new $5,96(fp)\nmovw $1,20(96(fp))", SEGV),
+        ("an integer as a pointer", "movw $1234567,160(fp)\nmovw 0(160(fp)),168(fp)", SEGV),
+        ("a small integer as a pointer", "movw $64,160(fp)\nmovw $1,0(160(fp))", NILREF),
+        ("a word over a pointer slot", "new $4,96(fp)\nmovw $7,8(96(fp))", SEGV),
+        ("a real over a pointer slot", "new $4,96(fp)\nmovf 160(fp),8(96(fp))", SEGV),
+        ("a pointer from a plain word", "new $5,96(fp)\nmovw $1234,0(96(fp))\nmovp 0(96(fp)),104(fp)", SEGV),
+        ("a pointer into a plain word", "new $5,96(fp)\nnew $5,104(fp)\nmovp 104(fp),8(96(fp))", SEGV),
+        ("an array's length", "newa $2,$5,96(fp)\nmovw $100,0(96(fp))", SEGV),
+        (
+            "past an array's last element",
+            "newa $2,$5,96(fp)\nindx 96(fp),160(fp),$1\nmovw $1,24(160(fp))",
+            SEGV,
+        ),
+        ("a string's bytes", "movw $1,0(16(mp))", SEGV),
+        ("a module link's insides", "movw 0(8(mp)),160(fp)", SEGV),
+        (
+            "a freed record through a kept address",
+            "new $5,96(fp)\nlea 0(96(fp)),160(fp)\nnew $5,96(fp)\nmovw $1,0(160(fp))",
+            SEGV,
+        ),
+        ("a new frame's registers", "frame $2,160(fp)\nmovw $0,16(160(fp))", SEGV),
+        ("a new frame's type register", "frame $2,160(fp)\nmovw 24(160(fp)),168(fp)", SEGV),
+        ("past a new frame", "frame $2,160(fp)\nmovw $1,80(160(fp))", SEGV),
+        ("a word over a new frame's pointer", "frame $3,160(fp)\nmovw $1,72(160(fp))", SEGV),
+        ("movm past the frame", "movm 160(fp),$4096,200(fp)", SEGV),
+        ("movm over the frame's pointers", "movm 160(fp),$16,96(fp)", SEGV),
+        ("movm from an integer", "movw $1234567,160(fp)\nmovm 0(160(fp)),$8,168(fp)", SEGV),
+        ("movmp onto plain words", "new $4,96(fp)\nmovmp 96(fp),$4,160(fp)", SEGV),
+        ("send from an integer", "newcw 96(fp)\nmovw $1234567,160(fp)\nsend 0(160(fp)),96(fp)", SEGV),
+        ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
+    ]
+}
+
+/// Runs every case as an [`ops_program`](super::ops_program) with `run`,
+/// which returns its outcome; fails with the cases that went otherwise.
+pub fn check(run: impl Fn(&str) -> vm::Outcome) {
+    let mut bad = Vec::new();
+    for (what, body, want) in cases() {
+        let outcome = run(&super::ops_program(body, ""));
+        if outcome != vm::Outcome::Broken(want.to_string()) {
+            bad.push(format!("{what}: {outcome:?}, want {want:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
