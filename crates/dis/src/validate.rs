@@ -398,6 +398,18 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
     }
     // Instruction-specific operand values known at load time.
     match i.op {
+        Opcode::Frame => {
+            if let Some(t) = match i.src {
+                Operand::Imm(t) => cx.types.get(&t),
+                _ => None,
+            } {
+                if registers_in_map(t, word) {
+                    return Err(
+                        cx.inst_err(pc, format!("frame type {} maps a frame register as a pointer", t.id))
+                    );
+                }
+            }
+        }
         Opcode::Load => {
             let n = m.imports.as_ref().map_or(0, |v| v.len());
             if let Operand::Imm(k) = i.mid {
@@ -605,6 +617,11 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
         if size < NREG * word {
             return Err(cx.inst_err(f.entry, format!("frame type {} smaller than a frame header", t.id)));
         }
+        if registers_in_map(t, word) {
+            return Err(
+                cx.inst_err(f.entry, format!("frame type {} maps a frame register as a pointer", t.id))
+            );
+        }
         for &pc in &f.body {
             if inst_frame_extent(cx, pc) > size {
                 return Err(
@@ -639,6 +656,13 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// Whether a type used for frames marks one of the VM's frame registers
+/// (return pc, caller frame, caller module, type) as a pointer, which
+/// freeing the frame would then treat as an object.
+fn registers_in_map(t: &TypeDesc, word: usize) -> bool {
+    t.has_pointer_in(0, (NREG - 1) * word, word)
 }
 
 fn inst_frame_extent(cx: &Ctx, pc: usize) -> usize {

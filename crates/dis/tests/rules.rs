@@ -250,7 +250,9 @@ fn legal(k: dis::Kind) -> Operand {
     use dis::{Kind as K, Ty};
     match k {
         K::Read(Ty::P) | K::Write(Ty::P) | K::Update => Fp(64),
-        K::Target | K::Type => Imm(0),
+        K::Target => Imm(0),
+        // Type 1 can be a frame's: type 0 maps the frame registers' words.
+        K::Type => Imm(1),
         _ => Fp(72),
     }
 }
@@ -291,4 +293,18 @@ fn every_opcode_rules() {
         checked += 1;
     }
     assert_eq!(checked, dis::OPCODES.len() - special.len());
+}
+
+/// The first words of a frame are the VM's registers: no operand names
+/// them, and no frame type may take them for pointers. Jump tables must be
+/// in module data, where the loader checks them.
+#[test]
+fn frame_registers_and_jump_tables() {
+    bad(inst(O::Movw, Fp(72), No, Fp(16)), "destination operand 16(fp) names a frame register");
+    bad(inst(O::Movw, Fp(24), No, Fp(72)), "source operand 24(fp) names a frame register");
+    bad(inst(O::Movw, IndFp { ptr: 8, off: 0 }, No, Fp(72)), "source operand 8(fp) names a frame register");
+    ok(inst(O::Movw, Fp(32), No, Fp(72)));
+    bad(inst(O::Frame, Imm(0), No, Fp(72)), "frame type 0 maps a frame register as a pointer");
+    bad(inst(O::Case, Fp(72), No, Fp(80)), "jump table must be in module data");
+    bad(inst(O::Goto, Fp(72), No, IndFp { ptr: 64, off: 0 }), "jump table must be in module data");
 }

@@ -456,7 +456,11 @@ impl<'a> Translator<'a> {
         let tag = self.b.ins().ushr(tags, shift);
         let tag = self.b.ins().band_imm_s(tag, 3);
         let mut ok = match acc {
-            Access::Read => self.b.ins().icmp_imm_s(IntCC::NotEqual, tag, shadow::NONE as i64),
+            // DATA or PTR: tag - 1 is 0 or 1.
+            Access::Read => {
+                let t = self.b.ins().iadd_imm_s(tag, -(shadow::DATA as i64));
+                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, t, 1)
+            }
             Access::Write => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::DATA as i64),
             Access::Ptr => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::PTR as i64),
         };

@@ -210,7 +210,8 @@ fn arm_channels(c: Ptr) -> Vec<(Option<usize>, Ptr)> {
         return Vec::new();
     }
     match Heap::type_of(c).kind {
-        Kind::Array => (0..crate::array::len(c))
+        // An array of pointers: its elements are nil or live objects.
+        Kind::Array if crate::array::elem_type(c).ptrs == [0] => (0..crate::array::len(c))
             .map(|k| (Some(k), crate::array::elem(c, k).p()))
             .filter(|(_, ch)| !ch.is_null() && Heap::type_of(*ch).kind == Kind::Channel)
             .collect(),
@@ -259,6 +260,10 @@ pub(crate) fn check_alt(block: Addr, mem: Mem) -> Result<(), &'static str> {
     mem.check(block.ptr(), 16 + 16 * n, Access::Read)?;
     for i in 0..n {
         let (c, v) = alt_arm(block, i);
+        // Compilers copy the channels into the block as plain words.
+        if !c.is_null() && !mem.shadow.is_object(c as usize) {
+            return Err(crate::EX_SEGV);
+        }
         for (k, c) in arm_channels(c) {
             let (at, index) = arm_value(v, k);
             if index.is_some() {

@@ -13,7 +13,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::Cell;
 use std::ptr;
 
-use crate::shadow::{Shadow, NONE};
+use crate::shadow::{Shadow, HEAD, NONE};
 use crate::types::{Kind, Type};
 
 /// A Dis pointer: nil (null) or the data address of a live heap object.
@@ -199,6 +199,7 @@ impl Heap {
         self.stats.allocated_total += size as u64;
         // SAFETY: data follows the header inside the allocation.
         let p = unsafe { (raw as *mut u8).add(HEADER) };
+        self.shadow.fill(p as usize - 8, 1, HEAD);
         if matches!(ty.kind, Kind::Record | Kind::Fd) {
             self.shadow.tag_type(p as usize, ty);
         }
@@ -272,7 +273,9 @@ impl Heap {
     fn free(&mut self, p: Ptr) {
         let h = hdr(p);
         if matches!(Heap::type_of(p).kind, Kind::Record | Kind::Fd | Kind::Array) {
-            self.shadow.fill(p as usize, Heap::size_of(p).div_ceil(8), NONE);
+            self.shadow.fill(p as usize - 8, 1 + Heap::size_of(p).div_ceil(8), NONE);
+        } else {
+            self.shadow.fill(p as usize - 8, 1, NONE);
         }
         // SAFETY: h is a live list member allocated by `alloc` with this size.
         unsafe {

@@ -955,8 +955,14 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 Callee::Builtin { func } => {
                     vm.sys.close_released(&mut vm.heap);
                     let flow = {
-                        let mut call = builtin::Call::new(vm, p.pid, f);
-                        (func.run)(&mut call)
+                        let m = cpu.module();
+                        let mut call = builtin::Call::new(vm, p.pid, f, &p.stack, m);
+                        let flow = (func.run)(&mut call);
+                        if call.bad_result {
+                            Err(exc(crate::EX_SEGV))
+                        } else {
+                            flow
+                        }
                     };
                     vm.wake_io();
                     if let Ok(builtin::Flow::Wait) = flow {

@@ -5,7 +5,8 @@
 //! through one asks this map first: two bits per word say whether the word
 //! is Dis data, a pointer slot, or not Dis memory at all (object headers,
 //! array and string internals, freed blocks, anything the heap did not
-//! allocate). Pointer slots may only be written with counted pointers, and
+//! allocate); the last word of every live object's header has a tag of its
+//! own, which tells a pointer to a live object from any other value. Pointer slots may only be written with counted pointers, and
 //! plain data never over a pointer, so a pointer slot always holds nil or a
 //! live object.
 //!
@@ -31,6 +32,9 @@ pub const NONE: u64 = 0;
 pub const DATA: u64 = 1;
 /// A pointer slot: nil or a counted pointer to a live object.
 pub const PTR: u64 = 2;
+/// The last word of a live object's header: a pointer to the word after
+/// it is a pointer to a live object ([`Shadow::is_object`]).
+pub const HEAD: u64 = 3;
 
 /// Address bits one chunk describes.
 pub const CHUNK_BITS: u32 = 32;
@@ -60,7 +64,7 @@ impl Access {
     #[inline(always)]
     pub fn allows(self, tag: u64) -> bool {
         match self {
-            Access::Read => tag != NONE,
+            Access::Read => tag == DATA || tag == PTR,
             Access::Write => tag == DATA,
             Access::Ptr => tag == PTR,
         }
@@ -147,6 +151,12 @@ impl Shadow {
             return aligned(addr, size) && acc.allows(self.tag(addr));
         }
         aligned(addr, size) && (addr..addr + size).step_by(8).all(|a| acc.allows(self.tag(a)))
+    }
+
+    /// Whether `p` points at a live object of the heap.
+    #[inline]
+    pub fn is_object(&self, p: usize) -> bool {
+        p.is_multiple_of(8) && p >= 8 && self.tag(p - 8) == HEAD
     }
 
     /// The chunk for `addr`, made on first use.

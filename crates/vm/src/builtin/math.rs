@@ -104,7 +104,7 @@ fn int_real(c: &mut Call, f: fn(i32, f64) -> f64) -> Result<Flow, Trap> {
 
 /// Returns an `(int, real)` tuple.
 fn ret_int_real(c: &mut Call, i: i64, r: f64) {
-    if let Some(at) = c.ret() {
+    if let Some(at) = c.ret(&super::results::INT_REAL) {
         at.set_w(i);
         field(at, 8).set_f(r);
     }

@@ -13,8 +13,9 @@ pub mod sys;
 use std::sync::OnceLock;
 
 use crate::heap::{Heap, Ptr};
+use crate::interp::check::Mem;
 use crate::mem::Addr;
-use crate::stack::{reg, ARGS, REG_RET};
+use crate::stack::{reg, Stack, ARGS, REG_RET};
 use crate::types::{Kind, Type};
 use crate::{Trap, Vm};
 
@@ -147,11 +148,39 @@ pub struct Call<'a> {
     pub frame: Addr,
     /// Offset of the next argument to read.
     next: usize,
+    /// The calling thread's stack and module, where the result address
+    /// is checked.
+    stack: &'a Stack,
+    module: &'a crate::module::Module,
+    /// Set when the result address does not fit the result: the call
+    /// then raises an exception instead of writing it.
+    pub bad_result: bool,
+}
+
+/// Result types of the built-in functions that return a tuple.
+pub mod results {
+    use crate::types::{Kind, Type};
+    /// `(int, real)`.
+    pub static INT_REAL: Type = Type { size: 16, ptrs: &[], kind: Kind::Record };
+    /// `(int, int, int)`.
+    pub static INT3: Type = Type { size: 24, ptrs: &[], kind: Kind::Record };
+    /// `(int, string)`, `(int, list of string)`, `(int, array of Dir)`.
+    pub static INT_PTR: Type = Type { size: 16, ptrs: &[8], kind: Kind::Record };
+    /// `(int, Dir)`.
+    pub static INT_DIR: Type = Type { size: 112, ptrs: &[8, 16, 24, 32], kind: Kind::Record };
+    /// `(int, Connection)`.
+    pub static INT_CONNECTION: Type = Type { size: 32, ptrs: &[8, 16, 24], kind: Kind::Record };
 }
 
 impl<'a> Call<'a> {
-    pub fn new(vm: &'a mut Vm, pid: i32, frame: Addr) -> Call<'a> {
-        Call { vm, pid, frame, next: ARGS }
+    pub fn new(
+        vm: &'a mut Vm,
+        pid: i32,
+        frame: Addr,
+        stack: &'a Stack,
+        module: &'a crate::module::Module,
+    ) -> Call<'a> {
+        Call { vm, pid, frame, next: ARGS, stack, module, bad_result: false }
     }
 
     pub fn heap(&mut self) -> &mut Heap {
@@ -216,16 +245,22 @@ impl<'a> Call<'a> {
         crate::string::to_string(self.ptr())
     }
 
-    /// Where the result goes, if the caller wants one.
-    pub fn ret(&self) -> Option<Addr> {
+    /// Where a result of type `t` goes, if the caller wants one: the
+    /// address the caller put in the return register, checked to hold a
+    /// `t` (a hostile caller may put any address there).
+    pub fn ret(&mut self, t: &Type) -> Option<Addr> {
         let r = reg(self.frame, REG_RET).raw_p();
-        // SAFETY: the caller set the return register to the address of a
-        // slot of the result's type in its own frame, or left it nil.
-        (!r.is_null()).then(|| unsafe { Addr::new(r) })
+        if r.is_null() {
+            return None;
+        }
+        let mem = Mem { shadow: &self.vm.heap.shadow, stack: self.stack, module: self.module };
+        let checked = mem.check_typed(r, t, true).ok();
+        self.bad_result |= checked.is_none();
+        checked
     }
 
     pub fn ret_int(&mut self, v: i64) {
-        if let Some(r) = self.ret() {
+        if let Some(r) = self.ret(&crate::types::WORD) {
             r.set_w(v);
         }
     }
@@ -235,14 +270,14 @@ impl<'a> Call<'a> {
     }
 
     pub fn ret_real(&mut self, v: f64) {
-        if let Some(r) = self.ret() {
+        if let Some(r) = self.ret(&crate::types::REAL) {
             r.set_f(v);
         }
     }
 
     /// Returns a pointer the function holds a reference to (given to the caller).
     pub fn ret_ptr(&mut self, p: Ptr) {
-        match self.ret() {
+        match self.ret(&crate::types::POINTER) {
             Some(r) => r.put_p(&mut self.vm.heap, p),
             None => self.vm.heap.dec(p),
         }

@@ -26,7 +26,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::rc::Rc;
 
 use super::fmt::{self, Args};
-use super::{Call, Flow, Func, Module};
+use super::{results, Call, Flow, Func, Module};
 use crate::heap::{Heap, Ptr};
 use crate::mem::obj;
 use crate::string::{char_to_rune, full_rune, RUNE_ERROR, UTF_MAX};
@@ -1077,7 +1077,7 @@ fn ret_stat(c: &mut Call, r: Result<HostDir, String>) -> Result<Flow, Trap> {
     if let Err(e) = &r {
         c.set_err(e.clone());
     }
-    let Some(at) = c.ret() else { return Ok(Flow::Next) };
+    let Some(at) = c.ret(&results::INT_DIR) else { return Ok(Flow::Next) };
     match r {
         Ok(d) => {
             at.set_w(0);
@@ -1250,7 +1250,7 @@ fn dirread(c: &mut Call) -> Result<Flow, Trap> {
         Ok(b) => b,
         Err(e) => return fail_pair(c, e),
     };
-    let Some(at) = c.ret() else { return Ok(Flow::Next) };
+    let Some(at) = c.ret(&results::INT_PTR) else { return Ok(Flow::Next) };
     at.set_w(batch.len() as i64);
     let a = if batch.is_empty() {
         std::ptr::null_mut()
@@ -1268,7 +1268,7 @@ fn dirread(c: &mut Call) -> Result<Flow, Trap> {
 /// `(-1, nil)` with the error string set.
 fn fail_pair(c: &mut Call, e: String) -> Result<Flow, Trap> {
     c.set_err(e);
-    if let Some(at) = c.ret() {
+    if let Some(at) = c.ret(&results::INT_PTR) {
         at.set_w(-1);
         super::field(at, 8).put_p(&mut c.vm.heap, std::ptr::null_mut());
     }
@@ -1451,7 +1451,7 @@ fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
         crate::list::head(cell).set_raw_p(t);
         l = cell;
     }
-    match c.ret() {
+    match c.ret(&results::INT_PTR) {
         Some(at) => {
             at.set_w(toks.len() as i64);
             super::field(at, 8).put_p(&mut c.vm.heap, l);
@@ -1483,7 +1483,7 @@ fn byte2char(c: &mut Call) -> Result<Flow, Trap> {
     } else {
         (RUNE_ERROR, 0, 0)
     };
-    if let Some(at) = c.ret() {
+    if let Some(at) = c.ret(&results::INT3) {
         at.set_w(r as i64);
         super::field(at, 8).set_w(len as i64);
         super::field(at, 16).set_w(ok);
@@ -1593,7 +1593,7 @@ fn no_namespace_pair(c: &mut Call) -> Result<Flow, Trap> {
 /// Connection of nils.
 fn no_network(c: &mut Call) -> Result<Flow, Trap> {
     c.set_err(E_NOTSUP);
-    if let Some(at) = c.ret() {
+    if let Some(at) = c.ret(&results::INT_CONNECTION) {
         at.set_w(-1);
         for off in [8, 16, 24] {
             super::field(at, off).put_p(&mut c.vm.heap, std::ptr::null_mut());

@@ -42,6 +42,18 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
         ("movm from an integer", "movw $1234567,160(fp)\nmovm 0(160(fp)),$8,168(fp)", SEGV),
         ("movmp onto plain words", "new $4,96(fp)\nmovmp 96(fp),$4,160(fp)", SEGV),
         ("send from an integer", "newcw 96(fp)\nmovw $1234567,160(fp)\nsend 0(160(fp)),96(fp)", SEGV),
+        (
+            "alt on an integer as a channel",
+            "movw $1234567,168(fp)\nlea 176(fp),176(fp)\nmovw $0,200(fp)\nmovw $1,208(fp)\n\
+             movw 168(fp),216(fp)\nlea 176(fp),224(fp)\nalt 200(fp),160(fp)",
+            SEGV,
+        ),
+        (
+            "a built-in's int result over a pointer",
+            "frame $2,400(fp)\nmovp 16(mp),64(400(fp))\nmovw $1,72(400(fp))\nlea 96(fp),32(400(fp))\n\
+             mcall 400(fp),$0,8(mp)",
+            SEGV,
+        ),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
     ]
 }
