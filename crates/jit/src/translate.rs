@@ -29,7 +29,8 @@ use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK};
 use vm::shadow::{self, Access};
 use vm::stack::{
-    LINK, REG_FP, REG_LR, REG_MR, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT, STACK_SP, STACK_TOP,
+    LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT, STACK_SP,
+    STACK_TOP,
 };
 
 use crate::{glue, slots};
@@ -164,6 +165,10 @@ pub struct Translator<'a> {
     /// Values known not to be nil (addresses computed inline), whose use as
     /// the base of an indirect operand needs no check.
     nonnil: HashSet<Value>,
+    /// Frames made by `frame` in this function, by the value of their
+    /// address, with their type: arguments stored through them are checked
+    /// against the type when translating, not when running.
+    new_frames: HashMap<Value, &'static vm::types::Type>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
@@ -243,6 +248,7 @@ impl<'a> Translator<'a> {
             writable,
             resume: resume_at,
             nonnil: HashSet::new(),
+            new_frames: HashMap::new(),
             frame_type: m
                 .analysis
                 .functions
@@ -424,13 +430,82 @@ impl<'a> Translator<'a> {
                     self.trap_if(nil, native::EXIT_NILREF, pc);
                 }
                 let a = self.b.ins().iadd_imm_s(p, o.v);
-                if o.size != 0 {
-                    self.check_access(a, o.size, o.acc, pc);
+                let in_new_frame = |t: &vm::types::Type| {
+                    let (off, size) = (o.v as usize, o.size as usize);
+                    off >= REG_RET
+                        && off + size <= t.size
+                        && shadow::aligned(off, size)
+                        && match o.acc {
+                            Access::Read => true,
+                            Access::Write => !t.has_pointer_in(off, size),
+                            Access::Ptr => t.is_pointer(off),
+                        }
+                };
+                if o.size != 0 && !self.new_frames.get(&p).is_some_and(|t| in_new_frame(t)) {
+                    if o.mode == Mode::IndFp && o.base as usize == REG_RET {
+                        self.check_result_access(a, o.size, o.acc, pc);
+                    } else {
+                        self.check_access(a, o.size, o.acc, pc);
+                    }
                 }
                 a
             }
             Mode::None => unreachable!("validated operand"),
         }
+    }
+
+    /// Checks an access through the result address, which is most often
+    /// a slot of the caller's frame: that is tried inline first, by the
+    /// caller's frame type, and anything else checked as any address.
+    fn check_result_access(&mut self, a: Value, size: u8, acc: Access, pc: usize) {
+        let caller = self.b.ins().load(I64, mem(), self.fp, REG_FP as i32);
+        // A thread's first frame has no caller.
+        let (has_caller, other, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(caller, has_caller, &[], other, &[]);
+        self.b.seal_block(has_caller);
+        self.b.switch_to_block(has_caller);
+        let t = self.b.ins().load(I64, mem(), caller, REG_TYPE as i32);
+        let fsize = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SIZE);
+        let map = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SMALL_MAP);
+        let o = self.b.ins().isub(a, caller);
+        // Past the registers, inside the frame and its first 64 words.
+        let past_regs = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, o, REG_RET as i64);
+        let below = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, o, 512);
+        let end = self.b.ins().iadd_imm_s(o, size as i64);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, fsize);
+        let mut ok = self.b.ins().band(past_regs, below);
+        ok = self.b.ins().band(ok, fits);
+        if size > 1 {
+            let low3 = self.b.ins().band_imm_s(o, 7);
+            let aligned = if size >= 8 {
+                self.b.ins().icmp_imm_s(IntCC::Equal, low3, 0)
+            } else {
+                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, low3, 8 - size as i64)
+            };
+            ok = self.b.ins().band(ok, aligned);
+        }
+        let word = self.b.ins().ushr_imm_s(o, 3);
+        let word = self.b.ins().band_imm_s(word, 63);
+        let bit = self.b.ins().ushr(map, word);
+        let bit = self.b.ins().band_imm_s(bit, 1);
+        match acc {
+            Access::Read => {}
+            Access::Write => {
+                let plain = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                ok = self.b.ins().band(ok, plain);
+            }
+            Access::Ptr => {
+                let ptr = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+                ok = self.b.ins().band(ok, ptr);
+            }
+        }
+        self.b.ins().brif(ok, done, &[], other, &[]);
+        self.b.seal_block(other);
+        self.b.switch_to_block(other);
+        self.check_access(a, size, acc, pc);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
     }
 
     /// Checks that the `size` bytes at `a`, a computed address, allow
@@ -1220,6 +1295,7 @@ impl<'a> Translator<'a> {
             O::Frame => {
                 let f = self.frame(i.src.imm());
                 self.nonnil.insert(f);
+                self.new_frames.insert(f, self.m.types[i.src.imm() as usize]);
                 self.store(&i.dst, W, f, pc);
                 self.fall(pc, next);
             }

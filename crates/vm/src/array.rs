@@ -12,7 +12,7 @@ pub const ROOT: usize = 16;
 pub const DATA: usize = 24;
 const HDR: usize = 32;
 
-pub static ARRAY: Type = Type { size: HDR, ptrs: &[], kind: Kind::Array };
+pub static ARRAY: Type = Type::new(HDR, &[], Kind::Array);
 
 fn field(p: Ptr, off: usize) -> Addr {
     // SAFETY: fixed fields of an array object.

@@ -39,7 +39,7 @@ pub struct ChanState {
     recvq: VecDeque<Waiter>,
 }
 
-pub static CHANNEL: Type = Type { size: 8, ptrs: &[], kind: Kind::Channel };
+pub static CHANNEL: Type = Type::new(8, &[], Kind::Channel);
 
 /// A new channel of `elem` values with room for `cap` buffered ones.
 pub fn new(heap: &mut Heap, elem: &'static Type, cap: usize) -> Ptr {

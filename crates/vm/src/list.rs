@@ -9,7 +9,7 @@ const ELEM: usize = 8;
 /// Offset of the head value.
 pub const HEAD: usize = 16;
 
-pub static LIST: Type = Type { size: HEAD, ptrs: &[TAIL as u32], kind: Kind::List };
+pub static LIST: Type = Type::new(HEAD, &[TAIL as u32], Kind::List);
 
 /// A new cell with a `size`-byte head (of type `elem` when it holds
 /// pointers) in front of `tail`, to which it takes a reference.

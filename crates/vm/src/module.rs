@@ -281,7 +281,7 @@ impl Instance {
 }
 
 /// The type of module link objects: one word, the instance.
-pub static MODLINK: Type = Type { size: 8, ptrs: &[], kind: Kind::Modlink };
+pub static MODLINK: Type = Type::new(8, &[], Kind::Modlink);
 
 /// Makes a module link object owning `inst`.
 pub fn new_link(heap: &mut Heap, inst: Instance) -> Ptr {

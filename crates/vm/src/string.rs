@@ -30,7 +30,7 @@ pub const LEN: usize = std::mem::offset_of!(StrHdr, len);
 pub const WIDE: usize = std::mem::offset_of!(StrHdr, wide);
 pub const DATA: usize = HDR;
 
-pub static STRING: Type = Type { size: HDR, ptrs: &[], kind: Kind::String };
+pub static STRING: Type = Type::new(HDR, &[], Kind::String);
 
 /// Inferno's error rune (`Runeerror`, not U+FFFD): what bytes that are not
 /// UTF-8 and runes that are not characters become.

@@ -30,12 +30,53 @@ pub struct Type {
     /// Byte offsets of the pointer slots.
     pub ptrs: &'static [u32],
     pub kind: Kind,
+    /// Bit `k` set when word `k` is a pointer slot, for the first 64 words:
+    /// checks of computed addresses into frames read it (inline in compiled
+    /// code), without a search of `ptrs`.
+    pub small_map: u64,
 }
 
-/// Offset of [`Type::size`], which compiled code reads.
+/// Offsets of [`Type::size`] and [`Type::small_map`], which compiled code reads.
 pub const TYPE_SIZE: i32 = std::mem::offset_of!(Type, size) as i32;
+pub const TYPE_SMALL_MAP: i32 = std::mem::offset_of!(Type, small_map) as i32;
 
 impl Type {
+    pub const fn new(size: usize, ptrs: &'static [u32], kind: Kind) -> Type {
+        let mut small_map = 0u64;
+        let mut k = 0;
+        while k < ptrs.len() {
+            let w = ptrs[k] as usize / 8;
+            if w < 64 {
+                small_map |= 1 << w;
+            }
+            k += 1;
+        }
+        Type { size, ptrs, kind, small_map }
+    }
+
+    /// Whether word-aligned offset `o` holds a pointer slot.
+    #[inline]
+    pub fn is_pointer(&self, o: usize) -> bool {
+        if o < 512 {
+            o.is_multiple_of(8) && self.small_map & 1 << (o / 8) != 0
+        } else {
+            self.ptrs.binary_search(&(o as u32)).is_ok()
+        }
+    }
+
+    /// Whether any pointer slot overlaps the `n` bytes from `o`.
+    #[inline]
+    pub fn has_pointer_in(&self, o: usize, n: usize) -> bool {
+        let end = o + n;
+        if end <= 512 {
+            let (first, last) = (o / 8, end.div_ceil(8));
+            let span = if last - first >= 64 { !0 } else { ((1u64 << (last - first)) - 1) << first };
+            self.small_map & span != 0
+        } else {
+            self.ptrs.iter().any(|&p| (p as usize) < end && p as usize + 8 > o)
+        }
+    }
+
     /// A record type from a module's type descriptor.
     pub fn from_desc(d: &TypeDesc, word: usize) -> &'static Type {
         let ptrs: Vec<u32> = d.pointer_offsets(word).map(|o| o as u32).collect();
@@ -44,7 +85,7 @@ impl Type {
 
     /// A type that lives for the rest of the process.
     pub fn leak(size: usize, ptrs: Vec<u32>, kind: Kind) -> &'static Type {
-        Box::leak(Box::new(Type { size, ptrs: Box::leak(ptrs.into_boxed_slice()), kind }))
+        Box::leak(Box::new(Type::new(size, Box::leak(ptrs.into_boxed_slice()), kind)))
     }
 
     /// A plain record of `size` bytes with no pointers.
@@ -58,8 +99,8 @@ impl Type {
 }
 
 /// Element types of the primitive channels and lists.
-pub static BYTE: Type = Type { size: 1, ptrs: &[], kind: Kind::Record };
-pub static WORD: Type = Type { size: 8, ptrs: &[], kind: Kind::Record };
-pub static BIG: Type = Type { size: 8, ptrs: &[], kind: Kind::Record };
-pub static REAL: Type = Type { size: 8, ptrs: &[], kind: Kind::Record };
-pub static POINTER: Type = Type { size: 8, ptrs: &[0], kind: Kind::Record };
+pub static BYTE: Type = Type::new(1, &[], Kind::Record);
+pub static WORD: Type = Type::new(8, &[], Kind::Record);
+pub static BIG: Type = Type::new(8, &[], Kind::Record);
+pub static REAL: Type = Type::new(8, &[], Kind::Record);
+pub static POINTER: Type = Type::new(8, &[0], Kind::Record);

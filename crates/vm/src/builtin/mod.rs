@@ -161,15 +161,15 @@ pub struct Call<'a> {
 pub mod results {
     use crate::types::{Kind, Type};
     /// `(int, real)`.
-    pub static INT_REAL: Type = Type { size: 16, ptrs: &[], kind: Kind::Record };
+    pub static INT_REAL: Type = Type::new(16, &[], Kind::Record);
     /// `(int, int, int)`.
-    pub static INT3: Type = Type { size: 24, ptrs: &[], kind: Kind::Record };
+    pub static INT3: Type = Type::new(24, &[], Kind::Record);
     /// `(int, string)`, `(int, list of string)`, `(int, array of Dir)`.
-    pub static INT_PTR: Type = Type { size: 16, ptrs: &[8], kind: Kind::Record };
+    pub static INT_PTR: Type = Type::new(16, &[8], Kind::Record);
     /// `(int, Dir)`.
-    pub static INT_DIR: Type = Type { size: 112, ptrs: &[8, 16, 24, 32], kind: Kind::Record };
+    pub static INT_DIR: Type = Type::new(112, &[8, 16, 24, 32], Kind::Record);
     /// `(int, Connection)`.
-    pub static INT_CONNECTION: Type = Type { size: 32, ptrs: &[8, 16, 24], kind: Kind::Record };
+    pub static INT_CONNECTION: Type = Type::new(32, &[8, 16, 24], Kind::Record);
 }
 
 impl<'a> Call<'a> {

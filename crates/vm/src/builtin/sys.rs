@@ -321,7 +321,7 @@ pub fn clean(path: &str) -> String {
 }
 
 /// The type of `Sys->FD` objects: `adt { fd: int; }`.
-pub static FD: Type = Type { size: 8, ptrs: &[], kind: Kind::Fd };
+pub static FD: Type = Type::new(8, &[], Kind::Fd);
 
 /// A new `Sys->FD` object for descriptor `fd` (taking a reference to it).
 pub fn new_fd(c: &mut Call, fd: i64) -> Ptr {
@@ -732,7 +732,7 @@ fn read_entries(path: &str) -> Result<Vec<HostDir>, String> {
 
 /// Layout of `Sys->Dir` in 64-bit Dis: four strings, the Qid (path, vers,
 /// qtype), mode, atime, mtime, length, dtype, dev.
-pub static DIR: Type = Type { size: 104, ptrs: &[0, 8, 16, 24], kind: Kind::Record };
+pub static DIR: Type = Type::new(104, &[0, 8, 16, 24], Kind::Record);
 
 /// Stores `d` as a `Sys->Dir` at `at`, releasing what was there.
 fn put_dir(c: &mut Call, at: crate::mem::Addr, d: &HostDir) {

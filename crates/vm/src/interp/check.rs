@@ -72,8 +72,8 @@ fn outside_heap(stack: &Stack, m: &Module, a: *mut u8, size: usize, acc: Access)
             && aligned
             && match acc {
                 Access::Read => true,
-                Access::Write => !t.ptrs.iter().any(|&p| (p as usize) < o + size && p as usize + 8 > o),
-                Access::Ptr => size == 8 && t.ptrs.binary_search(&(o as u32)).is_ok(),
+                Access::Write => !t.has_pointer_in(o, size),
+                Access::Ptr => size == 8 && t.is_pointer(o),
             };
         return if ok { Ok(()) } else { Err(EX_SEGV) };
     }

@@ -54,6 +54,7 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
              mcall 400(fp),$0,8(mp)",
             SEGV,
         ),
+        ("a result address set by the first frame", "lea 96(fp),32(fp)\nmovw $1,0(32(fp))", SEGV),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
     ]
 }
