@@ -403,11 +403,7 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
                 Operand::Imm(t) => cx.types.get(&t),
                 _ => None,
             } {
-                if registers_in_map(t, word) {
-                    return Err(
-                        cx.inst_err(pc, format!("frame type {} maps a frame register as a pointer", t.id))
-                    );
-                }
+                check_frame_registers(cx, pc, t)?;
             }
         }
         Opcode::Load => {
@@ -617,11 +613,7 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
         if size < NREG * word {
             return Err(cx.inst_err(f.entry, format!("frame type {} smaller than a frame header", t.id)));
         }
-        if registers_in_map(t, word) {
-            return Err(
-                cx.inst_err(f.entry, format!("frame type {} maps a frame register as a pointer", t.id))
-            );
-        }
+        check_frame_registers(cx, f.entry, t)?;
         for &pc in &f.body {
             if inst_frame_extent(cx, pc) > size {
                 return Err(
@@ -658,11 +650,14 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Whether a type used for frames marks one of the VM's frame registers
-/// (return pc, caller frame, caller module, type) as a pointer, which
-/// freeing the frame would then treat as an object.
-fn registers_in_map(t: &TypeDesc, word: usize) -> bool {
-    t.has_pointer_in(0, (NREG - 1) * word, word)
+/// Refuses a type used for frames (at `pc`) that marks one of the VM's
+/// frame registers (return pc, caller frame, caller module, type) as a
+/// pointer, which freeing the frame would then treat as an object.
+fn check_frame_registers(cx: &Ctx, pc: usize, t: &TypeDesc) -> Result<(), LoadError> {
+    if t.has_pointer_in(0, (NREG - 1) * cx.word, cx.word) {
+        return Err(cx.inst_err(pc, format!("frame type {} maps a frame register as a pointer", t.id)));
+    }
+    Ok(())
 }
 
 fn inst_frame_extent(cx: &Ctx, pc: usize) -> usize {

@@ -29,8 +29,8 @@ use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK};
 use vm::shadow::{self, Access};
 use vm::stack::{
-    LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT, STACK_SP,
-    STACK_TOP,
+    frame_allows, LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT,
+    STACK_SP, STACK_TOP,
 };
 
 use crate::{glue, slots};
@@ -430,18 +430,9 @@ impl<'a> Translator<'a> {
                     self.trap_if(nil, native::EXIT_NILREF, pc);
                 }
                 let a = self.b.ins().iadd_imm_s(p, o.v);
-                let in_new_frame = |t: &vm::types::Type| {
-                    let (off, size) = (o.v as usize, o.size as usize);
-                    off >= REG_RET
-                        && off + size <= t.size
-                        && shadow::aligned(off, size)
-                        && match o.acc {
-                            Access::Read => true,
-                            Access::Write => !t.has_pointer_in(off, size),
-                            Access::Ptr => t.is_pointer(off),
-                        }
-                };
-                if o.size != 0 && !self.new_frames.get(&p).is_some_and(|t| in_new_frame(t)) {
+                let in_new_frame =
+                    |t: &&vm::types::Type| frame_allows(t, o.v as usize, o.size as usize, o.acc);
+                if o.size != 0 && !self.new_frames.get(&p).is_some_and(in_new_frame) {
                     if o.mode == Mode::IndFp && o.base as usize == REG_RET {
                         self.check_result_access(a, o.size, o.acc, pc);
                     } else {
@@ -475,15 +466,7 @@ impl<'a> Translator<'a> {
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, fsize);
         let mut ok = self.b.ins().band(past_regs, below);
         ok = self.b.ins().band(ok, fits);
-        if size > 1 {
-            let low3 = self.b.ins().band_imm_s(o, 7);
-            let aligned = if size >= 8 {
-                self.b.ins().icmp_imm_s(IntCC::Equal, low3, 0)
-            } else {
-                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, low3, 8 - size as i64)
-            };
-            ok = self.b.ins().band(ok, aligned);
-        }
+        ok = self.and_aligned(ok, o, size);
         let word = self.b.ins().ushr_imm_s(o, 3);
         let word = self.b.ins().band_imm_s(word, 63);
         let bit = self.b.ins().ushr(map, word);
@@ -506,6 +489,22 @@ impl<'a> Translator<'a> {
         self.b.ins().jump(done, &[]);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
+    }
+
+    /// `ok`, and that `size` bytes at `x` (an address, or an offset from an
+    /// aligned one) are aligned as `shadow::aligned` requires: a word or
+    /// more on a word boundary, anything smaller within one word.
+    fn and_aligned(&mut self, ok: Value, x: Value, size: u8) -> Value {
+        if size <= 1 {
+            return ok;
+        }
+        let low3 = self.b.ins().band_imm_s(x, 7);
+        let aligned = if size >= 8 {
+            self.b.ins().icmp_imm_s(IntCC::Equal, low3, 0)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, low3, 8 - size as i64)
+        };
+        self.b.ins().band(ok, aligned)
     }
 
     /// Checks that the `size` bytes at `a`, a computed address, allow
@@ -539,16 +538,7 @@ impl<'a> Translator<'a> {
             Access::Write => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::DATA as i64),
             Access::Ptr => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::PTR as i64),
         };
-        if size > 1 {
-            // A word must be aligned; anything smaller must not cross one.
-            let low3 = self.b.ins().band_imm_s(a, 7);
-            let fits = if size >= 8 {
-                self.b.ins().icmp_imm_s(IntCC::Equal, low3, 0)
-            } else {
-                self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, low3, 8 - size as i64)
-            };
-            ok = self.b.ins().band(ok, fits);
-        }
+        ok = self.and_aligned(ok, a, size);
         let (good, slow) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(ok, good, &[], slow, &[]);
         self.b.seal_block(slow);

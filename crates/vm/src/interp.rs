@@ -16,13 +16,14 @@ use crate::heap::{load_ptr, Heap, Ptr};
 use crate::mem::{obj, Addr};
 use crate::module::{self, Callee, Inst, Mode, Module, Opnd};
 use crate::prog::{Prog, State};
-use crate::shadow::{Access, Shadow};
+use crate::shadow::Access;
 use crate::stack::{self, frame_type, reg, REG_FP, REG_LR, REG_MR, REG_RET};
 use crate::types::{self, Type};
 use crate::{array, builtin, chan, exc, list, string, Exception, Trap, Vm};
 use crate::{EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SPAWN, EX_TCHECK, EX_ZDIV};
 
 pub(crate) mod check;
+use check::Mem;
 mod fast;
 pub(crate) use fast::{translate, XInst};
 
@@ -132,16 +133,11 @@ impl Cpu {
         }
         let a = b.wrapping_add(o.v as usize);
         if o.size != 0 {
-            self.mem(mem).check(a, o.size as usize, o.acc).map_err(exc)
+            mem.check(a, o.size as usize, o.acc).map_err(exc)
         } else {
             // SAFETY: the instruction checks the block before it uses it.
             Ok(unsafe { Addr::new(a) })
         }
-    }
-
-    /// What checks of computed addresses consult.
-    fn mem<'a>(&'a self, mem: Mem<'a>) -> check::Mem<'a> {
-        check::Mem { shadow: mem.0, stack: mem.1, module: self.module() }
     }
 
     /// The middle operand, or the destination when it is absent.
@@ -162,10 +158,6 @@ impl Cpu {
         Ok(())
     }
 }
-
-/// What checks of computed addresses consult: the heap's shadow map and
-/// the running thread's stack.
-type Mem<'a> = (&'a Shadow, &'a stack::Stack);
 
 /// What an instruction asks of the loop.
 enum Next {
@@ -446,7 +438,7 @@ fn scale(v: i64, p: i64) -> i64 {
 fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap> {
     macro_rules! mem {
         () => {
-            (&vm.heap.shadow, &p.stack)
+            Mem { shadow: &vm.heap.shadow, stack: &p.stack, module: cpu.module() }
         };
     }
     macro_rules! s {
@@ -467,12 +459,12 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
     // Checks a block operand (size 0 in the table) once its size is known.
     macro_rules! block {
         ($a:expr, $size:expr, $acc:expr) => {
-            cpu.mem(mem!()).check($a.ptr(), $size, $acc).map_err(exc)?
+            mem!().check($a.ptr(), $size, $acc).map_err(exc)?
         };
     }
     macro_rules! typed {
         ($a:expr, $t:expr, $write:expr) => {
-            cpu.mem(mem!()).check_typed($a.ptr(), $t, $write).map_err(exc)?
+            mem!().check_typed($a.ptr(), $t, $write).map_err(exc)?
         };
     }
     macro_rules! arith {
@@ -627,7 +619,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_f(real_pow(x, n));
         }
         O::Mulx | O::Divx | O::Cvtxx | O::Mulx0 | O::Mulx1 | O::Divx0 | O::Divx1 | O::Cvtxx0 | O::Cvtxx1 => {
-            fixed(cpu, (&vm.heap.shadow, &p.stack), i)?
+            fixed(cpu, mem!(), i)?
         }
         O::Cvtfx => {
             let v = s!().f() * m!().f();
@@ -1066,7 +1058,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Alt | O::Nbalt => {
             let block = s!();
             let dst = d!();
-            chan::check_alt(block, cpu.mem(mem!())).map_err(exc)?;
+            chan::check_alt(block, mem!()).map_err(exc)?;
             match chan::alt(vm, p, block, i.op == O::Alt)? {
                 Some(k) => dst.set_w(k as i64),
                 None => {
@@ -1084,7 +1076,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
 /// middle operand for the `cvtxx` forms) and the scale factor the word at
 /// `STMP`. For the `1` forms, bits 0 and 1 of `p` ask for rounding
 /// corrections and the shift is the rest.
-fn fixed(cpu: &mut Cpu, mem: Mem, i: &Inst) -> Result<(), Trap> {
+fn fixed(cpu: &Cpu, mem: Mem, i: &Inst) -> Result<(), Trap> {
     let f = cpu.frame();
     let p = reg(f, stack::DTMP).w();
     let a = reg(f, stack::STMP).w();

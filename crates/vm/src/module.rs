@@ -47,7 +47,7 @@ pub struct Opnd {
 }
 
 /// The bytes and access an operand of `kind` makes.
-pub fn access(kind: Option<dis::Kind>) -> (u8, Access) {
+fn access(kind: Option<dis::Kind>) -> (u8, Access) {
     use dis::{Kind as K, Ty};
     let size = |t: Ty| t.size(WordSize::W8.bytes()) as u8;
     match kind {

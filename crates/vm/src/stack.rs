@@ -17,6 +17,7 @@
 
 use crate::heap::{Heap, Ptr};
 use crate::mem::Addr;
+use crate::shadow::{self, Access};
 use crate::types::Type;
 
 pub const REG_LR: usize = 0;
@@ -84,6 +85,20 @@ impl Default for Stack {
 #[inline(always)]
 pub fn frame_bytes(t: &Type) -> usize {
     (t.size.max(ARGS) + 7) & !7
+}
+
+/// Whether `size` bytes at offset `o` of a frame of type `t` allow `acc`:
+/// past the registers, inside the frame, aligned, and plain data or a
+/// pointer slot as the access needs.
+pub fn frame_allows(t: &Type, o: usize, size: usize, acc: Access) -> bool {
+    o >= REG_RET
+        && o + size.max(1) <= frame_bytes(t)
+        && shadow::aligned(o, size)
+        && match acc {
+            Access::Read => true,
+            Access::Write => !t.has_pointer_in(o, size),
+            Access::Ptr => size == 8 && t.is_pointer(o),
+        }
 }
 
 /// Offsets of the [`Stack`] fields compiled code reads and writes.

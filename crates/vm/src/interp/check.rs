@@ -10,7 +10,7 @@
 use crate::mem::Addr;
 use crate::module::Module;
 use crate::shadow::{self, Access, Shadow};
-use crate::stack::{frame_bytes, frame_type, Stack, REG_RET};
+use crate::stack::{frame_allows, frame_type, Stack};
 use crate::types::Type;
 use crate::{EX_NILREF, EX_SEGV};
 
@@ -62,23 +62,13 @@ impl Mem<'_> {
 #[inline(never)]
 fn outside_heap(stack: &Stack, m: &Module, a: *mut u8, size: usize, acc: Access) -> Result<(), &'static str> {
     let addr = a as usize;
-    let aligned = shadow::aligned(addr, size);
     if let Some(f) = stack.frame_at(addr) {
-        let t = frame_type(f);
-        let o = addr - f.ptr() as usize;
-        // The registers below the result address are the VM's.
-        let inside = o >= REG_RET && o + size.max(1) <= frame_bytes(t);
-        let ok = inside
-            && aligned
-            && match acc {
-                Access::Read => true,
-                Access::Write => !t.has_pointer_in(o, size),
-                Access::Ptr => size == 8 && t.is_pointer(o),
-            };
+        let ok = frame_allows(frame_type(f), addr - f.ptr() as usize, size, acc);
         return if ok { Ok(()) } else { Err(EX_SEGV) };
     }
     let imms = m.imms.as_ptr_range();
-    if addr >= imms.start as usize && addr + size <= imms.end as usize && aligned && acc != Access::Ptr {
+    let in_imms = addr >= imms.start as usize && addr + size <= imms.end as usize;
+    if in_imms && shadow::aligned(addr, size) && acc != Access::Ptr {
         return Ok(());
     }
     Err(if addr < 512 { EX_NILREF } else { EX_SEGV })
