@@ -520,6 +520,7 @@ impl<'a> Translator<'a> {
         let k = self.b.ins().ishl_imm_s(k, 3);
         let entry = self.b.ins().iadd(table, k);
         let chunk = self.b.ins().load(I64, MemFlagsData::trusted(), entry, 0);
+        let chunk = self.b.ins().iadd_imm_s(chunk, shadow::zero_chunk() as i64);
         let low = self.b.ins().band_imm_s(a, (1i64 << shadow::CHUNK_BITS) - 1);
         let w = self.b.ins().ushr_imm_s(low, 5);
         let w = self.b.ins().band_imm_s(w, !7);

@@ -13,7 +13,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::Cell;
 use std::ptr;
 
-use crate::shadow::{Shadow, HEAD, NONE};
+use crate::shadow::{Shadow, NONE};
 use crate::types::{Kind, Type};
 
 /// A Dis pointer: nil (null) or the data address of a live heap object.
@@ -199,10 +199,7 @@ impl Heap {
         self.stats.allocated_total += size as u64;
         // SAFETY: data follows the header inside the allocation.
         let p = unsafe { (raw as *mut u8).add(HEADER) };
-        self.shadow.fill(p as usize - 8, 1, HEAD);
-        if matches!(ty.kind, Kind::Record | Kind::Fd) {
-            self.shadow.tag_type(p as usize, ty);
-        }
+        self.shadow.tag_object(p as usize, ty, matches!(ty.kind, Kind::Record | Kind::Fd));
         p
     }
 

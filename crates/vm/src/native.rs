@@ -55,7 +55,7 @@ pub struct Ctx {
     pub stack: *mut crate::stack::Stack,
     /// The heap's shadow map ([`crate::shadow::Shadow::table`]), which
     /// compiled code consults inline to check computed addresses.
-    pub shadow: *const *mut u64,
+    pub shadow: *const usize,
     vm: *mut Vm,
     prog: *mut Prog,
     /// Set by [`exec_one`] when the thread stopped (blocked, exited, died).

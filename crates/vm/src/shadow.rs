@@ -23,6 +23,7 @@
 //! which the interpreter checks against its stack (see `interp`).
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::sync::OnceLock;
 
 use crate::types::Type;
 
@@ -94,10 +95,12 @@ pub fn aligned(addr: usize, size: usize) -> bool {
 }
 
 pub struct Shadow {
-    /// Chunks by the address bits above [`CHUNK_BITS`], `zero` where
-    /// nothing was ever tagged; one entry more than addresses need.
-    top: Box<[*mut u64]>,
-    zero: *mut u64,
+    /// Chunks by the address bits above [`CHUNK_BITS`], as offsets from
+    /// [`zero_chunk`]: 0 where nothing was ever tagged, so that the table,
+    /// zero-filled, costs memory only where the heap is. One entry more
+    /// than addresses need.
+    top: Box<[usize]>,
+    zero: usize,
 }
 
 /// A chunk's layout. Word alignment, so that the allocator takes fresh,
@@ -116,6 +119,14 @@ fn new_chunk() -> *mut u64 {
     c
 }
 
+/// The chunk of the addresses where nothing was ever tagged, shared by
+/// every map of the process and never written: compiled code adds a top
+/// table entry to its address, a constant.
+pub fn zero_chunk() -> usize {
+    static ZERO: OnceLock<usize> = OnceLock::new();
+    *ZERO.get_or_init(|| new_chunk() as usize)
+}
+
 impl Default for Shadow {
     fn default() -> Self {
         Self::new()
@@ -124,19 +135,18 @@ impl Default for Shadow {
 
 impl Shadow {
     pub fn new() -> Shadow {
-        let zero = new_chunk();
-        Shadow { top: vec![zero; TOP_LIMIT as usize + 1].into_boxed_slice(), zero }
+        Shadow { top: vec![0; TOP_LIMIT as usize + 1].into_boxed_slice(), zero: zero_chunk() }
     }
 
     /// The top table, for compiled code's inline lookups.
-    pub fn table(&self) -> *const *mut u64 {
+    pub fn table(&self) -> *const usize {
         self.top.as_ptr()
     }
 
     /// The tag of the word holding byte `addr`.
     #[inline(always)]
     pub fn tag(&self, addr: usize) -> u64 {
-        let chunk = self.top[(addr >> CHUNK_BITS).min(TOP_LIMIT as usize)];
+        let chunk = self.zero.wrapping_add(self.top[(addr >> CHUNK_BITS).min(TOP_LIMIT as usize)]) as *const u64;
         let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
         // SAFETY: a chunk holds CHUNK_WORDS u64s and i / PER_WORD is below that.
         let w = unsafe { *chunk.add(i / PER_WORD) };
@@ -163,10 +173,10 @@ impl Shadow {
     fn chunk(&mut self, addr: usize) -> *mut u64 {
         let k = addr >> CHUNK_BITS;
         assert!(k < TOP_LIMIT as usize, "heap address {addr:#x} beyond the shadow map's reach");
-        if self.top[k] == self.zero {
-            self.top[k] = new_chunk();
+        if self.top[k] == 0 {
+            self.top[k] = (new_chunk() as usize).wrapping_sub(self.zero);
         }
-        self.top[k]
+        self.zero.wrapping_add(self.top[k]) as *mut u64
     }
 
     /// Tags the `words` words from `addr` (8-byte aligned) with `tag`.
@@ -185,6 +195,37 @@ impl Shadow {
             }
             addr += 8 * n;
             words -= n;
+        }
+    }
+
+    /// Tags a new object of type `t` whose data starts at `addr`: its
+    /// header's last word HEAD and, for records, its words by `t`.
+    pub fn tag_object(&mut self, addr: usize, t: &Type, record: bool) {
+        if !record {
+            self.fill(addr - 8, 1, HEAD);
+        } else if t.object_tags != 0 {
+            self.put(addr - 8, 1 + t.size.div_ceil(8), t.object_tags);
+        } else {
+            self.fill(addr - 8, 1, HEAD);
+            self.tag_type(addr, t);
+        }
+    }
+
+    /// Writes the `n` (at most 32) tags of `tags`, lowest first, for the
+    /// words from `addr` (8-byte aligned).
+    fn put(&mut self, addr: usize, n: usize, tags: u64) {
+        let chunk = self.chunk(addr);
+        let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
+        let (w, b) = (i / PER_WORD, i % PER_WORD);
+        let here = n.min(PER_WORD - b);
+        let mask = if here == PER_WORD { !0 } else { ((1u64 << (2 * here)) - 1) << (2 * b) };
+        // SAFETY: w is below CHUNK_WORDS, as in `tag`.
+        unsafe {
+            let p = chunk.add(w);
+            *p = (*p & !mask) | ((tags << (2 * b)) & mask);
+        }
+        if here < n {
+            self.put(addr + 8 * here, n - here, tags >> (2 * here));
         }
     }
 
@@ -215,11 +256,9 @@ impl Shadow {
 
 impl Drop for Shadow {
     fn drop(&mut self) {
-        for &c in self.top.iter().filter(|&&c| c != self.zero) {
+        for &c in self.top.iter().filter(|&&c| c != 0) {
             // SAFETY: allocated by `new_chunk` with this layout.
-            unsafe { dealloc(c as *mut u8, chunk_layout()) }
+            unsafe { dealloc(self.zero.wrapping_add(c) as *mut u8, chunk_layout()) }
         }
-        // SAFETY: as above.
-        unsafe { dealloc(self.zero as *mut u8, chunk_layout()) }
     }
 }

@@ -90,6 +90,7 @@ pub fn frame_bytes(t: &Type) -> usize {
 /// Whether `size` bytes at offset `o` of a frame of type `t` allow `acc`:
 /// past the registers, inside the frame, aligned, and plain data or a
 /// pointer slot as the access needs.
+#[inline]
 pub fn frame_allows(t: &Type, o: usize, size: usize, acc: Access) -> bool {
     o >= REG_RET
         && o + size.max(1) <= frame_bytes(t)
@@ -243,6 +244,13 @@ impl Stack {
         true
     }
 
+    /// Whether `addr` lies in the stack segment in use: the frames next to
+    /// the running one, which address checks look at before the heap's map.
+    #[inline(always)]
+    pub fn in_segment(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.base) < self.limit - self.base
+    }
+
     /// The position of frame `f` among the live frames.
     pub fn index_of(&self, f: Addr) -> Option<usize> {
         let f = f.ptr() as usize;
@@ -261,6 +269,7 @@ impl Stack {
     /// The live frame whose bytes hold `addr`, searched from the newest:
     /// results and arguments go through pointers to the frames next to the
     /// running one, so the search is short for code that is not hostile.
+    #[inline]
     pub fn frame_at(&self, addr: usize) -> Option<Addr> {
         let mut x = self.top;
         while x != 0 {

@@ -34,7 +34,15 @@ pub struct Type {
     /// checks of computed addresses into frames read it (inline in compiled
     /// code), without a search of `ptrs`.
     pub small_map: u64,
+    /// The shadow map's tags for a record of this type with the last word
+    /// of its header first ([`crate::shadow::HEAD`], then data or pointer
+    /// per word), when it has at most [`OBJECT_TAG_WORDS`] words; 0 when
+    /// it is bigger. One write tags a new object.
+    pub object_tags: u64,
 }
+
+/// Words of a record whose tags fit [`Type::object_tags`] beside its header's.
+pub const OBJECT_TAG_WORDS: usize = 31;
 
 /// Offsets of [`Type::size`] and [`Type::small_map`], which compiled code reads.
 pub const TYPE_SIZE: i32 = std::mem::offset_of!(Type, size) as i32;
@@ -51,7 +59,18 @@ impl Type {
             }
             k += 1;
         }
-        Type { size, ptrs, kind, small_map }
+        let words = size.div_ceil(8);
+        let mut object_tags = 0u64;
+        if words <= OBJECT_TAG_WORDS {
+            object_tags = crate::shadow::HEAD;
+            let mut w = 0;
+            while w < words {
+                let tag = if small_map & 1 << w != 0 { crate::shadow::PTR } else { crate::shadow::DATA };
+                object_tags |= tag << (2 * (w + 1));
+                w += 1;
+            }
+        }
+        Type { size, ptrs, kind, small_map, object_tags }
     }
 
     /// Whether word-aligned offset `o` holds a pointer slot.

@@ -27,7 +27,12 @@ impl Mem<'_> {
     /// `a` as an address, if the `size` bytes there allow `acc`.
     #[inline(always)]
     pub fn check(self, a: *mut u8, size: usize, acc: Access) -> Result<Addr, &'static str> {
-        if !self.shadow.allows(a as usize, size, acc) {
+        let addr = a as usize;
+        if self.stack.in_segment(addr) {
+            if !in_frames(self.stack, addr, size, acc) {
+                return Err(EX_SEGV);
+            }
+        } else if !self.shadow.allows(addr, size, acc) {
             outside_heap(self.stack, self.module, a, size, acc)?;
         }
         // SAFETY: checked for this access.
@@ -58,6 +63,14 @@ impl Mem<'_> {
     }
 }
 
+/// Whether `addr` lies in a live frame of `stack` that allows the access.
+#[inline]
+fn in_frames(stack: &Stack, addr: usize, size: usize, acc: Access) -> bool {
+    stack.frame_at(addr).is_some_and(|f| frame_allows(frame_type(f), addr - f.ptr() as usize, size, acc))
+}
+
+/// What the shadow map refused: a frame in an older stack segment, the
+/// module's immediates, or an exception.
 #[cold]
 #[inline(never)]
 fn outside_heap(stack: &Stack, m: &Module, a: *mut u8, size: usize, acc: Access) -> Result<(), &'static str> {
