@@ -39,8 +39,8 @@ pub struct Function {
 /// What validation proved about a module, for the runtime to rely on.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
-    /// Functions by entry pc: the module entry, links, and every call,
-    /// spawn and `movpc` target.
+    /// Functions by entry pc: the module entry, links, and every call
+    /// and spawn target.
     pub functions: BTreeMap<usize, Function>,
 }
 
@@ -92,7 +92,7 @@ pub fn validate(m: &Module, word: WordSize, spans: Option<&Spans>) -> Result<Ana
     for pc in 0..m.code.len() {
         check_inst(&cx, pc, &image)?;
     }
-    let analysis = find_functions(&cx, &image);
+    let analysis = find_functions(&cx, &image)?;
     check_frames(&cx, &analysis)?;
     Ok(analysis)
 }
@@ -517,35 +517,50 @@ fn ends_flow(op: Opcode) -> bool {
 /// spawn and `movpc` targets) with the instructions reachable from it, and
 /// its frame type from its link or from `frame $t, x(fp)` followed by
 /// `call x(fp), $pc`.
-fn find_functions(cx: &Ctx, img: &DataImage) -> Analysis {
+/// Finds the functions and the frame type each runs in. The runtime lets a
+/// function run only in a frame of that type (or one laid out the same),
+/// so callers that disagree on it are refused here.
+fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
     let m = cx.m;
     let mut entries: BTreeMap<usize, Option<i32>> = BTreeMap::new();
-    let mut note = |pc: usize, t: Option<i32>| {
+    let same_layout = |a: i32, b: i32| match (cx.types.get(&a), cx.types.get(&b)) {
+        (Some(a), Some(b)) => a.size == b.size && a.pointer_offsets(cx.word).eq(b.pointer_offsets(cx.word)),
+        _ => a == b,
+    };
+    // `at`: the instruction that shows the type, for the error.
+    let mut note = |pc: usize, t: Option<i32>, at: usize| -> Result<(), LoadError> {
         let e = entries.entry(pc).or_insert(t);
-        if e.is_none() {
-            *e = t;
+        match (*e, t) {
+            (None, _) => *e = t,
+            (Some(a), Some(b)) if !same_layout(a, b) => {
+                return Err(cx.inst_err(
+                    at.min(m.code.len().saturating_sub(1)),
+                    format!("function at {pc} called with frame type {b}, elsewhere {a}"),
+                ))
+            }
+            _ => {}
         }
+        Ok(())
     };
     if m.entry_pc >= 0 {
-        note(m.entry_pc as usize, Some(m.entry_type));
+        note(m.entry_pc as usize, Some(m.entry_type), m.entry_pc as usize)?;
     }
     for l in &m.links {
         if l.pc >= 0 {
-            note(l.pc as usize, Some(l.frame));
+            note(l.pc as usize, Some(l.frame), l.pc as usize)?;
         }
     }
     // The frame type last set into each frame slot, for call sites.
     let mut pending: HashMap<i32, i32> = HashMap::new();
-    for i in &m.code {
+    for (pc, i) in m.code.iter().enumerate() {
         match (i.op, i.src, i.dst) {
             (Opcode::Frame, Operand::Imm(t), Operand::Fp(slot)) => {
                 pending.insert(slot, t);
             }
             (Opcode::Call | Opcode::Spawn, Operand::Fp(slot), Operand::Imm(target)) => {
-                note(target as usize, pending.get(&slot).copied());
+                note(target as usize, pending.get(&slot).copied(), pc)?;
             }
-            (Opcode::Call | Opcode::Spawn, _, Operand::Imm(target)) => note(target as usize, None),
-            (Opcode::Movpc, Operand::Imm(target), _) => note(target as usize, None),
+            (Opcode::Call | Opcode::Spawn, _, Operand::Imm(target)) => note(target as usize, None, pc)?,
             _ => {}
         }
     }
@@ -600,7 +615,7 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Analysis {
             (entry, Function { entry, frame_type, frame_extent, body, complete })
         })
         .collect();
-    Analysis { functions }
+    Ok(Analysis { functions })
 }
 
 /// Where a function's frame type is known, every direct frame operand it
@@ -608,7 +623,14 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Analysis {
 fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
     let word = cx.word;
     for f in a.functions.values() {
-        let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else { continue };
+        // Its operands are checked against its frame type, which the
+        // runtime then holds it to: both must be known.
+        let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else {
+            return Err(cx.inst_err(f.entry, "no call site or link shows the function's frame type"));
+        };
+        if !f.complete {
+            return Err(cx.inst_err(f.entry, "a jump table hides part of the function"));
+        }
         let size = t.size as usize;
         if size < NREG * word {
             return Err(cx.inst_err(f.entry, format!("frame type {} smaller than a frame header", t.id)));

@@ -140,6 +140,34 @@ fn calls() {
     bad(inst(O::Load, Mp(0), Imm(3), Fp(64)), "import table 3 out of range (0 tables)");
 }
 
+/// The runtime runs a function only in frames of the type its operands were
+/// checked against, so that type must be known and agreed on.
+#[test]
+fn functions_have_one_frame_type() {
+    let module = |code: &str| {
+        let src = format!(
+            "{code}\tentry\t0, 1\n\tdesc\t$0,32,\"c0\"\n\tdesc\t$1,96,\"0080\"\n\tdesc\t$2,96,\"\"\n\
+             \tdesc\t$3,96,\"\"\n\tvar\t@mp,32\n\tmodule\tRules\n\tlink\t1,0,0x4244b354,\"init\"\n"
+        );
+        let m = dis::asm::assemble(&src).expect("assembles");
+        validate(&m, WordSize::W8, None).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let call = |t: u8, target: u8| format!("\tframe\t${t},72(fp)\n\tcall\t72(fp),${target}\n");
+    // A function called with frame type 2, and with 3 laid out the same.
+    let f = "\tret\n\tmovw\t$1,64(fp)\n\tret\n";
+    assert_eq!(module(&format!("{}{}{f}", call(2, 5), call(3, 5))), Ok(()));
+    // init runs in type 1 (its link); type 2 has no pointer at 64.
+    assert_eq!(
+        module(&format!("{}\tret\n", call(2, 0))),
+        Err("instruction 1 (call): function at 0 called with frame type 2, elsewhere 1".into())
+    );
+    // Called through a slot no `frame` set: nothing shows its type.
+    assert_eq!(
+        module("\tcall\t72(fp),$2\n\tret\n\tret\n"),
+        Err("instruction 2 (ret): no call site or link shows the function's frame type".into())
+    );
+}
+
 /// Validates the base module with `data` as its data items.
 fn data(items: Vec<Datum>) -> Result<(), String> {
     let mut m = base();

@@ -23,9 +23,9 @@ pub extern "C" fn frame(ctx: *mut Ctx, t: *const Type) -> *mut u8 {
 }
 
 /// The Dis half of `call`.
-pub extern "C" fn call(ctx: *mut Ctx, f: i64, pc: u64, target: u64, extent: u64) -> u32 {
+pub extern "C" fn call(ctx: *mut Ctx, f: i64, pc: u64, target: u64, want: u64) -> u32 {
     // SAFETY: see above.
-    native::call(unsafe { &mut *ctx }, f, pc, target, extent)
+    native::call(unsafe { &mut *ctx }, f, pc, target, want)
 }
 
 /// `ret`.

@@ -843,13 +843,14 @@ impl<'a> Translator<'a> {
     fn call(&mut self, i: &Inst, pc: usize, next: Option<usize>) {
         let target = i.dst.imm() as usize;
         let f = self.load(&i.src, Ty::W, pc);
-        let extent = self.m.entry_extent.get(target).map_or(u32::MAX, |&e| e) as i64;
+        // The frame type the callee runs in (`Module::entry_type`).
+        let want = self.m.entry_type.get(target).copied().flatten().map_or(0, |t| t as *const _ as i64);
         self.flush();
         self.resume.insert(pc + 1);
         let Some(slot) = self.callees.slot(target) else {
             // Not a function the table knows: the runtime does the Dis half
             // and the dispatcher enters it.
-            self.call_in_runtime(f, pc, target, extent);
+            self.call_in_runtime(f, pc, target, want);
             let e = self.b.ins().iconst(types::I32, native::EXIT_JUMP as i64);
             self.b.ins().return_(&[e]);
             return;
@@ -865,11 +866,10 @@ impl<'a> Translator<'a> {
         self.b.ins().brif(is_top, checked, &[], slow, &[]);
         self.b.switch_to_block(checked);
         let t = self.b.ins().load(I64, mem(), f, REG_TYPE as i32);
-        let size = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SIZE);
-        let fits = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, size, extent);
+        let fits = self.b.ins().icmp_imm_s(IntCC::Equal, t, want);
         self.b.ins().brif(fits, set, &[], slow, &[]);
         self.b.switch_to_block(slow);
-        self.call_in_runtime(f, pc, target, extent);
+        self.call_in_runtime(f, pc, target, want);
         self.b.ins().jump(enter, &[]);
         self.b.switch_to_block(set);
         let lr = self.b.ins().iconst(I64, pc as i64 + 1);
@@ -934,10 +934,10 @@ impl<'a> Translator<'a> {
 
     /// [`native::call`]: leaves with its exit code unless it is
     /// [`native::EXIT_NONE`], when `ctx` describes the callee at its entry.
-    fn call_in_runtime(&mut self, f: Value, pc: usize, target: usize, extent: i64) {
+    fn call_in_runtime(&mut self, f: Value, pc: usize, target: usize, want: i64) {
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let tv = self.b.ins().iconst(I64, target as i64);
-        let ev = self.b.ins().iconst(I64, extent);
+        let ev = self.b.ins().iconst(I64, want);
         let r = self.rt(Rt::Call, &[f, pcv, tv, ev]).expect("an exit code");
         self.leave_unless_none(r);
     }

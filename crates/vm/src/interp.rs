@@ -921,7 +921,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         }
         O::Call => {
             let f = top_frame(p, s!().w())?;
-            check_extent(cpu.module(), i.dst.imm() as usize, f)?;
+            check_frame(cpu.module(), i.dst.imm() as usize, f)?;
             reg(f, REG_LR).set_w(cpu.pc as i64);
             reg(f, REG_FP).set_raw_p(cpu.fp);
             cpu.fp = f.ptr();
@@ -935,7 +935,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 Callee::Dis { pc, .. } => {
                     let inst = module::instance(ml);
                     let m = inst.dis().ok_or_else(|| exc(EX_MODULE))?;
-                    check_extent(m, pc, f)?;
+                    check_frame(m, pc, f)?;
                     reg(f, REG_LR).set_w(cpu.pc as i64);
                     reg(f, REG_FP).set_raw_p(cpu.fp);
                     reg(f, REG_MR).set_raw_p(cpu.ml);
@@ -945,6 +945,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                     cpu.pc = pc;
                 }
                 Callee::Builtin { func } => {
+                    // The built-in reads its arguments by its own frame type.
+                    if !frame_type(f).covers(func.frame()) {
+                        return Err(exc(EX_FRAME));
+                    }
                     vm.sys.close_released(&mut vm.heap);
                     let flow = {
                         let m = cpu.module();
@@ -1008,7 +1012,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Spawn => {
             let f = top_frame(p, s!().w())?;
             let target = i.dst.imm() as usize;
-            check_extent(cpu.module(), target, f)?;
+            check_frame(cpu.module(), target, f)?;
             spawn(vm, p, f, cpu.ml, target);
         }
         O::Mspawn => {
@@ -1017,7 +1021,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             match callee(ml, m!().w())? {
                 Callee::Dis { pc, .. } => {
                     let m = module::instance(ml).dis().ok_or_else(|| exc(EX_MODULE))?;
-                    check_extent(m, pc, f)?;
+                    check_frame(m, pc, f)?;
                     spawn(vm, p, f, ml, pc);
                 }
                 Callee::Builtin { .. } => return Err(exc(EX_SPAWN)),
@@ -1160,9 +1164,10 @@ fn top_frame(p: &Prog, f: i64) -> Result<Addr, Trap> {
     }
 }
 
-/// The function at `pc` needs a frame at least as large as its operands reach.
-fn check_extent(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
-    if m.entry_extent.get(pc).is_some_and(|&e| e as usize <= frame_type(f).size) {
+/// The function at `pc` of `m` runs only in a frame of the type its
+/// operands were checked against.
+fn check_frame(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
+    if m.entry_type.get(pc).copied().flatten().is_some_and(|t| t.same_layout(frame_type(f))) {
         Ok(())
     } else {
         Err(exc(EX_FRAME))

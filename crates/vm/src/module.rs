@@ -118,9 +118,10 @@ pub struct Module {
     pub types: Vec<&'static Type>,
     /// The module as loaded, but for its instructions: they are in `code`.
     pub image: dis::Module,
-    /// For each pc that is a function entry, the bytes of frame the
-    /// function needs; `u32::MAX` elsewhere.
-    pub entry_extent: Box<[u32]>,
+    /// For each pc that is a function entry, the frame type validation
+    /// checked the function's operands against: it runs in no other (or
+    /// in one laid out the same, [`Type::same_layout`]).
+    pub entry_type: Box<[Option<&'static Type>]>,
     /// The functions validation found, for a compiler.
     pub analysis: dis::Analysis,
     /// Compiled code, when a backend compiled the module.
@@ -149,12 +150,9 @@ impl Module {
                 Inst { op: i.op, src, mid, dst }
             })
             .collect();
-        let mut entry_extent = vec![u32::MAX; code.len()].into_boxed_slice();
-        // A function whose successors are not all known may reach any
-        // instruction: it needs a frame as large as any instruction uses.
-        let whole = analysis.functions.values().map(|f| f.frame_extent).max().unwrap_or(0);
+        let mut entry_type = vec![None; code.len()].into_boxed_slice();
         for f in analysis.functions.values() {
-            entry_extent[f.entry] = if f.complete { f.frame_extent } else { whole } as u32;
+            entry_type[f.entry] = f.frame_type.and_then(|t| types.get(t as usize).copied());
         }
         // Decoded into `code` (and `xcode` below): the image's copy is dead weight.
         image.code = Vec::new();
@@ -165,7 +163,7 @@ impl Module {
             imms: pool.into_boxed_slice(),
             types,
             image,
-            entry_extent,
+            entry_type,
             analysis,
             native: None,
             xcode: Box::new([]),

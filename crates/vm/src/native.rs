@@ -246,17 +246,18 @@ pub fn frame(ctx: &mut Ctx, t: &'static Type) -> *mut u8 {
     vm_prog(ctx).1.stack.alloc(t).ptr()
 }
 
-/// The Dis half of `call f, target` at `pc`, whose callee needs a frame of
-/// `extent` bytes: the checks and the callee's frame registers, after which
+/// The Dis half of `call f, target` at `pc`, whose callee runs in frames of
+/// the type at `want` (`Module::entry_type`): the checks and the callee's frame registers, after which
 /// `ctx` describes the callee at its entry. Returns [`EXIT_NONE`] when the
 /// caller is to call the callee's compiled code natively; otherwise the
 /// exit code to leave with.
-pub fn call(ctx: &mut Ctx, f: i64, pc: u64, target: u64, extent: u64) -> u32 {
+pub fn call(ctx: &mut Ctx, f: i64, pc: u64, target: u64, want: u64) -> u32 {
     let Some(top) = vm_prog(ctx).1.stack.top() else {
         return exec_one(ctx, pc);
     };
-    if top.ptr() as i64 != f || extent > frame_type(top).size as u64 {
-        // The interpreter raises the error.
+    if top.ptr() as i64 != f || frame_type(top) as *const Type as u64 != want {
+        // The interpreter raises the error (or accepts a frame of another
+        // type laid out the same).
         return exec_one(ctx, pc);
     }
     reg(top, REG_LR).set_w(pc as i64 + 1);

@@ -146,7 +146,8 @@ impl Shadow {
     /// The tag of the word holding byte `addr`.
     #[inline(always)]
     pub fn tag(&self, addr: usize) -> u64 {
-        let chunk = self.zero.wrapping_add(self.top[(addr >> CHUNK_BITS).min(TOP_LIMIT as usize)]) as *const u64;
+        let chunk =
+            self.zero.wrapping_add(self.top[(addr >> CHUNK_BITS).min(TOP_LIMIT as usize)]) as *const u64;
         let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
         // SAFETY: a chunk holds CHUNK_WORDS u64s and i / PER_WORD is below that.
         let w = unsafe { *chunk.add(i / PER_WORD) };

@@ -112,6 +112,21 @@ impl Type {
         Type::leak(size, Vec::new(), Kind::Record)
     }
 
+    /// Whether values of the two types are laid out alike: same size,
+    /// pointers in the same places. A frame of either serves a function
+    /// checked against the other.
+    #[inline]
+    pub fn same_layout(&self, o: &Type) -> bool {
+        std::ptr::eq(self, o) || (self.size == o.size && self.ptrs == o.ptrs)
+    }
+
+    /// Whether a value of this type can stand for a `want`: as large, and
+    /// a pointer slot wherever `want` has one (a built-in's frame, whose
+    /// callers add variable arguments).
+    pub fn covers(&self, want: &Type) -> bool {
+        self.size >= want.size && want.ptrs.iter().all(|&o| self.is_pointer(o as usize))
+    }
+
     pub fn has_pointers(&self) -> bool {
         !self.ptrs.is_empty()
     }

@@ -526,7 +526,10 @@ fn h_call(st: &mut St, ip: *const XInst) -> *const XInst {
     }
     // SAFETY: top is the newest live frame.
     let f = unsafe { Addr::new(top as *mut u8) };
-    if i.aux as usize > frame_type(f).size {
+    let (t, want) = (frame_type(f), i.aux as *const Type);
+    // SAFETY: translate stored the callee's frame type (`Module::entry_type`)
+    // or null in aux.
+    if !std::ptr::eq(t, want) && !unsafe { want.as_ref() }.is_some_and(|w| w.same_layout(t)) {
         return st.raise(ip, EX_FRAME);
     }
     reg(f, REG_LR).set_w(st.pc_of(ip) as i64 + 1);
@@ -1286,7 +1289,7 @@ pub(crate) fn translate(m: &Module) -> Box<[XInst]> {
                 XOp::New
             }
             O::Call if ks == k::F && target_ok => {
-                aux = m.entry_extent[i.dst.v as usize] as u64;
+                aux = m.entry_type[i.dst.v as usize].map_or(0, |t| t as *const Type as u64);
                 XOp::Call
             }
             O::Ret => XOp::Ret,

@@ -6,6 +6,7 @@
 
 const SEGV: &str = "sys: segmentation violation";
 const NILREF: &str = "dereference of nil";
+const FRAME: &str = "bad frame";
 
 /// (what the program does, its body, the exception it must raise)
 fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -55,6 +56,12 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
             SEGV,
         ),
         ("a result address set by the first frame", "lea 96(fp),32(fp)\nmovw $1,0(32(fp))", SEGV),
+        (
+            // f writes a word at 72, plain in type 2, a pointer in type 3.
+            "a call in a frame of another type",
+            "frame $2,160(fp)\nframe $3,168(fp)\nmovw 168(fp),160(fp)\ncall 160(fp),$<f>\nret\n<f>:\nmovw $1,72(fp)",
+            FRAME,
+        ),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
     ]
 }
