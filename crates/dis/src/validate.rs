@@ -42,6 +42,12 @@ pub struct Analysis {
     /// Functions by entry pc: the module entry, links, and every call
     /// and spawn target.
     pub functions: BTreeMap<usize, Function>,
+    /// By pc, the operands (bit 0 source, 1 middle, 2 destination) that
+    /// read a pointer from a word not known to hold one: a frame word that
+    /// is not a pointer slot of the function's frame type (Limbo keeps
+    /// uncounted copies of pointers in such words). The runtime checks that such a value is nil or a live
+    /// object before it uses it.
+    pub loose_pointers: Vec<u8>,
 }
 
 struct Ctx<'a> {
@@ -92,8 +98,8 @@ pub fn validate(m: &Module, word: WordSize, spans: Option<&Spans>) -> Result<Ana
     for pc in 0..m.code.len() {
         check_inst(&cx, pc, &image)?;
     }
-    let analysis = find_functions(&cx, &image)?;
-    check_frames(&cx, &analysis)?;
+    let mut analysis = find_functions(&cx, &image)?;
+    analysis.loose_pointers = check_frames(&cx, &analysis)?;
     Ok(analysis)
 }
 
@@ -615,13 +621,15 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
             (entry, Function { entry, frame_type, frame_extent, body, complete })
         })
         .collect();
-    Ok(Analysis { functions })
+    Ok(Analysis { functions, loose_pointers: Vec::new() })
 }
 
-/// Where a function's frame type is known, every direct frame operand it
-/// reaches must lie inside that frame and respect its pointer map.
-fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
+/// Every direct frame operand a function reaches must lie inside its frame
+/// type and respect its pointer map. Returns the loose pointer reads of
+/// [`Analysis::loose_pointers`].
+fn check_frames(cx: &Ctx, a: &Analysis) -> Result<Vec<u8>, LoadError> {
     let word = cx.word;
+    let mut loose = vec![0u8; cx.m.code.len()];
     for f in a.functions.values() {
         // Its operands are checked against its frame type, which the
         // runtime then holds it to: both must be known.
@@ -644,12 +652,15 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
             }
             let i = &cx.m.code[pc];
             let info = i.op.info();
-            for (slot, o) in [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)] {
+            for (k, (slot, o)) in
+                [(info.src, i.src), (info.mid, i.mid), (info.dst, i.dst)].into_iter().enumerate()
+            {
                 let Operand::Fp(off) = o else { continue };
                 let off = off as usize;
                 match slot.kind() {
-                    // Reads are not checked: Limbo reads pointers from the
-                    // untyped temporaries of the frame header.
+                    // Not refused: Limbo reads pointers from the untyped
+                    // temporaries of the frame header.
+                    Some(Kind::Read(Ty::P)) if !t.is_pointer(off, word) => loose[pc] |= 1 << k,
                     Some(Kind::Write(Ty::P) | Kind::Update) if !t.is_pointer(off, word) => {
                         return Err(cx.inst_err(
                             pc,
@@ -669,7 +680,7 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<(), LoadError> {
             }
         }
     }
-    Ok(())
+    Ok(loose)
 }
 
 /// Refuses a type used for frames (at `pc`) that marks one of the VM's

@@ -714,6 +714,14 @@ impl<'a> Translator<'a> {
         self.fall(pc, next);
     }
 
+    /// Leaves with `sys: segmentation violation` unless object `p` (not
+    /// nil) is of type `t`, a built-in kind's (as `interp::of_kind`).
+    fn check_kind(&mut self, p: Value, t: &'static vm::types::Type, pc: usize) {
+        let ty = self.b.ins().load(I64, mem(), p, vm::heap::TYPE);
+        let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty, t as *const _ as i64);
+        self.trap_if(wrong, native::EXIT_SEGV, pc);
+    }
+
     /// The word at `off` in object `p`, or 0 when `p` is nil.
     fn load_or_zero(&mut self, p: Value, off: i32) -> Value {
         let some = self.b.create_block();
@@ -1005,6 +1013,8 @@ impl<'a> Translator<'a> {
         use Ty::*;
         let target = || i.dst.imm() as usize;
         match i.op {
+            // The interpreter checks the pointer before it uses it.
+            _ if i.reads_loose_pointer() => self.call_runtime(pc, next),
             O::Nop => self.fall(pc, next),
             O::Jmp => self.jump(pc, target()),
             O::Movb | O::Movw | O::Movl | O::Movf => {
@@ -1161,6 +1171,7 @@ impl<'a> Translator<'a> {
                 // Nil has no elements: a bounds error, as in the interpreter.
                 let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
                 self.trap_if(nil, native::EXIT_BOUNDS, pc);
+                self.check_kind(a, &vm::array::ARRAY, pc);
                 let len = self.b.ins().load(I64, mem(), a, LEN as i32);
                 let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
                 self.trap_if(out, native::EXIT_BOUNDS, pc);
@@ -1198,7 +1209,16 @@ impl<'a> Translator<'a> {
             }
             O::Lena | O::Lenc => {
                 let p = self.load(&i.src, W, pc);
-                let len = if i.op == O::Lena { vm::array::LEN } else { vm::string::LEN };
+                let (len, kind) = if i.op == O::Lena {
+                    (vm::array::LEN, &vm::array::ARRAY)
+                } else {
+                    (vm::string::LEN, &vm::string::STRING)
+                };
+                let t = self.load_or_zero(p, vm::heap::TYPE);
+                let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, t, kind as *const _ as i64);
+                let some = self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0);
+                let bad = self.b.ins().band(wrong, some);
+                self.trap_if(bad, native::EXIT_SEGV, pc);
                 let n = self.load_or_zero(p, len as i32);
                 self.store(&i.dst, W, n, pc);
                 self.fall(pc, next);
@@ -1208,6 +1228,7 @@ impl<'a> Translator<'a> {
                 let p = self.load(&i.src, W, pc);
                 let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
                 self.trap_if(nil, native::EXIT_NILREF, pc);
+                self.check_kind(p, &vm::string::STRING, pc);
                 let k = self.load(Self::mid(i), W, pc);
                 let len = self.b.ins().load(I64, mem(), p, LEN as i32);
                 let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
@@ -1236,6 +1257,28 @@ impl<'a> Translator<'a> {
                 let l = self.load(&i.src, W, pc);
                 let nil = self.b.ins().icmp_imm_s(IntCC::Equal, l, 0);
                 self.trap_if(nil, native::EXIT_NILREF, pc);
+                self.check_kind(l, &vm::list::LIST, pc);
+                // A head as large as the instruction reads, and a pointer
+                // for headp (as `interp::list_head` checks).
+                if i.op != O::Tail {
+                    let width = if i.op == O::Headb { 1 } else { 8 };
+                    let size = self.b.ins().load(I64, mem(), l, vm::heap::SIZE);
+                    let small = self.b.ins().icmp_imm_s(
+                        IntCC::UnsignedLessThan,
+                        size,
+                        (vm::list::HEAD + width) as i64,
+                    );
+                    self.trap_if(small, native::EXIT_SEGV, pc);
+                }
+                if i.op == O::Headp {
+                    let elem = self.b.ins().load(I64, mem(), l, vm::list::ELEM as i32);
+                    let none = self.b.ins().icmp_imm_s(IntCC::Equal, elem, 0);
+                    self.trap_if(none, native::EXIT_SEGV, pc);
+                    let map = self.b.ins().load(I64, mem(), elem, vm::types::TYPE_SMALL_MAP);
+                    let first = self.b.ins().band_imm_s(map, 1);
+                    let plain = self.b.ins().icmp_imm_s(IntCC::Equal, first, 0);
+                    self.trap_if(plain, native::EXIT_SEGV, pc);
+                }
                 match i.op {
                     O::Headb => {
                         let v = self.b.ins().uload8(I64, mem(), l, vm::list::HEAD as i32);

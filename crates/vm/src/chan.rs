@@ -123,9 +123,12 @@ pub(crate) fn finalize(p: Ptr) {
     drop(unsafe { Box::from_raw(obj(p).raw_p() as *mut ChanState) });
 }
 
+/// Refuses nil and, from a hostile module, an object that is no channel.
 fn nil_check(c: Ptr) -> Result<(), Trap> {
     if c.is_null() {
         Err(exc(crate::EX_NILREF))
+    } else if !std::ptr::eq(Heap::type_of(c), &CHANNEL) {
+        Err(exc(crate::EX_SEGV))
     } else {
         Ok(())
     }

@@ -42,6 +42,10 @@ pub const HEADER: usize = std::mem::size_of::<Header>();
 /// Where an object's reference count (a `u32`) lies, relative to its data
 /// address: compiled code counts references inline.
 pub const REFS: i32 = std::mem::offset_of!(Header, refs) as i32 - HEADER as i32;
+/// Where an object's type pointer and its size (a `usize`) lie, likewise:
+/// compiled code checks an object's kind and a list head's size inline.
+pub const TYPE: i32 = std::mem::offset_of!(Header, ty) as i32 - HEADER as i32;
+pub const SIZE: i32 = std::mem::offset_of!(Header, size) as i32 - HEADER as i32;
 /// The heap size below which the collector never runs.
 const MIN_GC: usize = 16 << 20;
 const ALIGN: usize = 16;

@@ -20,7 +20,9 @@ use crate::shadow::Access;
 use crate::stack::{self, frame_type, reg, REG_FP, REG_LR, REG_MR, REG_RET};
 use crate::types::{self, Type};
 use crate::{array, builtin, chan, exc, list, string, Exception, Trap, Vm};
-use crate::{EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SPAWN, EX_TCHECK, EX_ZDIV};
+use crate::{
+    EX_BOUNDS, EX_FRAME, EX_MODULE, EX_NEGSIZE, EX_NILREF, EX_PC, EX_SEGV, EX_SPAWN, EX_TCHECK, EX_ZDIV,
+};
 
 pub(crate) mod check;
 use check::Mem;
@@ -88,26 +90,30 @@ impl Cpu {
     /// ([`Cpu::imm_cell`]).
     #[inline(always)]
     fn addr(&self, mem: Mem, o: &Opnd) -> Result<Addr, Trap> {
-        // The loader checked frame offsets against the frame extent, which
-        // every call checks against the frame it gets, and module-data
-        // offsets against the data size.
+        // The loader checked frame offsets against the function's frame
+        // type, which every call checks against the frame it gets, and
+        // module-data offsets against the data size.
         // SAFETY: so every address below lies inside its frame or data.
-        unsafe {
+        let a = unsafe {
             if o.mode == Mode::Fp {
-                Ok(Addr::new(self.fp.add(o.v as usize)))
+                Addr::new(self.fp.add(o.v as usize))
             } else if o.mode == Mode::Imm {
                 // A block operand's immediate is its pool cell, where
                 // checks find it.
                 if o.size == 0 {
                     return Ok(self.imm_cell(o));
                 }
-                Ok(Addr::new(&o.v as *const i64 as *mut u8))
+                Addr::new(&o.v as *const i64 as *mut u8)
             } else if o.mode == Mode::Mp {
-                Ok(Addr::new(self.mp.add(o.v as usize)))
+                Addr::new(self.mp.add(o.v as usize))
             } else {
-                self.indirect(mem, o)
+                return self.indirect(mem, o);
             }
+        };
+        if o.loose && !mem.nil_or_object(a.raw_p()) {
+            return Err(exc(EX_SEGV));
         }
+        Ok(a)
     }
 
     /// The writable cell holding an immediate operand's value.
@@ -482,7 +488,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
     }
     macro_rules! sbranch {
         ($($ord:pat_param)|+) => {{
-            if matches!(string::cmp(s!().p(), m!().p()), $($ord)|+) {
+            if matches!(string::cmp(kind!(s!(), string::STRING), kind!(m!(), string::STRING)), $($ord)|+) {
                 cpu.pc = i.dst.imm() as usize;
             }
         }};
@@ -490,6 +496,13 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
     macro_rules! heap {
         () => {
             &mut vm.heap
+        };
+    }
+    // The pointer at address `$a`, if it is nil or an object of the kind
+    // whose type is `$t` (`ARRAY`, `STRING`, `LIST`).
+    macro_rules! kind {
+        ($a:expr, $t:expr) => {
+            of_kind($a.p(), &$t).map_err(exc)?
         };
     }
     match i.op {
@@ -630,7 +643,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_f(v);
         }
         O::Indx | O::Indw | O::Indf | O::Indb | O::Indl => {
-            let a = s!().p();
+            let a = kind!(s!(), array::ARRAY);
             let k = d!().w();
             let k = bounds(k, array::len(a))?;
             // A word access to a smaller element would reach past the data
@@ -640,10 +653,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             }
             m!().set_w(array::elem(a, k).ptr() as i64);
         }
-        O::Lena => d!().set_w(array::len(s!().p()) as i64),
-        O::Lenc => d!().set_w(string::len(s!().p()) as i64),
+        O::Lena => d!().set_w(array::len(kind!(s!(), array::ARRAY)) as i64),
+        O::Lenc => d!().set_w(string::len(kind!(s!(), string::STRING)) as i64),
         O::Lenl => {
-            let mut l = s!().p();
+            let mut l = kind!(s!(), list::LIST);
             let mut n = 0;
             while !l.is_null() {
                 n += 1;
@@ -652,7 +665,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d!().set_w(n);
         }
         O::Indc => {
-            let s = nonnil(s!().p())?;
+            let s = nonnil(kind!(s!(), string::STRING))?;
             let k = bounds(m!().w(), string::len(s))?;
             d!().set_w(string::rune(s, k) as i64);
         }
@@ -660,7 +673,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let r = s!().w();
             let k = m!().w();
             let d = d!();
-            let s = d.p();
+            let s = kind!(d, string::STRING);
             if k < 0 || k as usize > string::len(s) {
                 return Err(exc(EX_BOUNDS));
             }
@@ -668,15 +681,15 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d.put_p(heap!(), n);
         }
         O::Addc => {
-            let (b, m, d) = (s!().p(), m!(), d!());
-            let a = m.p();
+            let (b, m, d) = (kind!(s!(), string::STRING), m!(), d!());
+            let a = kind!(m, string::STRING);
             let n = string::add(heap!(), a, b, m.ptr() == d.ptr());
             d.put_p(heap!(), n);
         }
         O::Slicec => {
             let (from, to) = (s!().w(), m!().w());
             let d = d!();
-            let s = d.p();
+            let s = kind!(d, string::STRING);
             if from < 0 || to < from || to as usize > string::len(s) {
                 return Err(exc(EX_BOUNDS));
             }
@@ -686,7 +699,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Slicea => {
             let (from, to) = (s!().w(), m!().w());
             let d = d!();
-            let a = d.p();
+            let a = kind!(d, array::ARRAY);
             if a.is_null() {
                 // An empty slice of nil is nil, wherever it starts.
                 if from == to {
@@ -701,9 +714,9 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d.put_p(heap!(), n);
         }
         O::Slicela => {
-            let src = s!().p();
+            let src = kind!(s!(), array::ARRAY);
             let off = m!().w();
-            let dst = d!().p();
+            let dst = kind!(d!(), array::ARRAY);
             if src.is_null() {
                 return Ok(Next::Go);
             }
@@ -727,12 +740,12 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         // first: a nil one raises before the object exists, not after,
         // which would leave it unreferenced.
         O::Cvtca => {
-            let (b, d) = (string::to_utf8(s!().p()), d!());
+            let (b, d) = (string::to_utf8(kind!(s!(), string::STRING)), d!());
             let a = array::from_bytes(heap!(), &b);
             d.put_p(heap!(), a);
         }
         O::Cvtac => {
-            let (a, d) = (s!().p(), d!());
+            let (a, d) = (kind!(s!(), array::ARRAY), d!());
             let s = string::from_utf8(heap!(), array::bytes(a));
             d.put_p(heap!(), s);
         }
@@ -752,9 +765,9 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let s = string::from_str(heap!(), &builtin::fmt::real_to_string(v));
             d.put_p(heap!(), s);
         }
-        O::Cvtcw => d!().set_w(string::to_word(s!().p())),
-        O::Cvtcl => d!().set_l(string::to_big(s!().p())),
-        O::Cvtcf => d!().set_f(string::to_real(s!().p())),
+        O::Cvtcw => d!().set_w(string::to_word(kind!(s!(), string::STRING))),
+        O::Cvtcl => d!().set_l(string::to_big(kind!(s!(), string::STRING))),
+        O::Cvtcf => d!().set_f(string::to_real(kind!(s!(), string::STRING))),
         O::New | O::Newz => {
             let t = cpu.module().types[i.src.imm() as usize];
             let d = d!();
@@ -835,7 +848,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 _ => s!(),
             };
             let d = d!();
-            let cell = list::cons(heap!(), size, elem, d.p());
+            let cell = list::cons(heap!(), size, elem, kind!(d, list::LIST));
             let h = list::head(cell);
             match i.op {
                 O::Consb => h.set_b(src.b()),
@@ -851,8 +864,15 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             d.put_p(heap!(), cell);
         }
         O::Headb | O::Headw | O::Headp | O::Headf | O::Headl | O::Headm | O::Headmp => {
-            let l = nonnil(s!().p())?;
-            let h = list::head(l);
+            let l = nonnil(kind!(s!(), list::LIST))?;
+            let h = match i.op {
+                O::Headb => list_head(l, 1, false),
+                O::Headw | O::Headf | O::Headl => list_head(l, 8, false),
+                O::Headp => list_head(l, 8, true),
+                // headm and headmp check the size they copy below.
+                _ => Ok(list::head(l)),
+            }
+            .map_err(exc)?;
             let d = d!();
             match i.op {
                 O::Headb => d.set_b(h.b()),
@@ -871,13 +891,17 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                     if t.size > Heap::size_of(l) - list::HEAD {
                         return Err(exc(EX_BOUNDS));
                     }
+                    // Its pointers are counted: the head must hold them.
+                    if !t.ptrs.is_empty() && !list::elem_type(l).is_some_and(|e| e.covers(t)) {
+                        return Err(exc(EX_SEGV));
+                    }
                     let d = typed!(d, t, true);
                     chan::copy(heap!(), t, d, h);
                 }
             }
         }
         O::Tail => {
-            let l = nonnil(s!().p())?;
+            let l = nonnil(kind!(s!(), list::LIST))?;
             d!().copy_p(heap!(), list::tail(l));
         }
         O::Tcmp => {
@@ -898,7 +922,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             cpu.jump(target)?;
         }
         O::Casec => {
-            let v = s!().p();
+            let v = kind!(s!(), string::STRING);
             let target = case_string(cpu, d!(), v)?;
             cpu.jump(target)?;
         }
@@ -954,8 +978,8 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                         let m = cpu.module();
                         let mut call = builtin::Call::new(vm, p.pid, f, &p.stack, m);
                         let flow = (func.run)(&mut call);
-                        if call.bad_result {
-                            Err(exc(crate::EX_SEGV))
+                        if call.fault {
+                            Err(exc(EX_SEGV))
                         } else {
                             flow
                         }
@@ -1028,7 +1052,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             }
         }
         O::Load => {
-            let path = string::to_string(s!().p());
+            let path = string::to_string(kind!(s!(), string::STRING));
             let k = m!().w();
             let ml = load(vm, p, cpu, &path, k);
             d!().put_p(&mut vm.heap, ml);
@@ -1037,10 +1061,12 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Exit => return Err(Trap::Exit),
         O::Raise => {
             let v = nonnil(s!().p())?;
-            let msg = match Heap::type_of(v).kind {
+            let t = Heap::type_of(v);
+            let msg = match t.kind {
                 types::Kind::String => string::to_string(v),
                 // An exception value starts with its name.
-                _ => string::to_string(obj(v).p()),
+                types::Kind::Record if t.is_pointer(0) => string::to_string(kind!(obj(v), string::STRING)),
+                _ => return Err(exc(EX_SEGV)),
             };
             Heap::inc(v);
             return Err(Trap::Raise(Exception { msg, value: v, builtin: None }));
@@ -1171,6 +1197,30 @@ fn check_frame(m: &Module, pc: usize, f: Addr) -> Result<(), Trap> {
         Ok(())
     } else {
         Err(exc(EX_FRAME))
+    }
+}
+
+/// `p` if it is nil or an object of type `t`, one of the built-in kinds'
+/// types (`array::ARRAY`, `string::STRING`, `list::LIST`): only a hostile
+/// module hands an instruction an object of another kind.
+#[inline(always)]
+pub(crate) fn of_kind(p: Ptr, t: &'static Type) -> Result<Ptr, &'static str> {
+    if p.is_null() || std::ptr::eq(Heap::type_of(p), t) {
+        Ok(p)
+    } else {
+        Err(EX_SEGV)
+    }
+}
+
+/// The head of list cell `l` (not nil), if it holds `size` bytes, and a
+/// pointer at its start when `ptr`: a hostile module may ask a list of
+/// bytes for a word, or a list of ints for a pointer.
+pub(crate) fn list_head(l: Ptr, size: usize, ptr: bool) -> Result<Addr, &'static str> {
+    let fits = Heap::size_of(l) - list::HEAD >= size;
+    if fits && (!ptr || list::elem_type(l).is_some_and(|t| t.is_pointer(0))) {
+        Ok(list::head(l))
+    } else {
+        Err(EX_SEGV)
     }
 }
 

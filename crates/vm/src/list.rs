@@ -5,7 +5,8 @@ use crate::mem::{obj, Addr};
 use crate::types::{Kind, Type};
 
 pub const TAIL: usize = 0;
-const ELEM: usize = 8;
+/// Offset of the head's type, when the head holds pointers (else null).
+pub const ELEM: usize = 8;
 /// Offset of the head value.
 pub const HEAD: usize = 16;
 
@@ -30,19 +31,21 @@ pub fn head(p: Ptr) -> Addr {
     unsafe { obj(p).offset(HEAD) }
 }
 
+/// The type of the cell's head, when it holds pointers.
+pub fn elem_type(p: Ptr) -> Option<&'static Type> {
+    // SAFETY: the element-type field of the cell: null or a type that
+    // lives for the process.
+    unsafe { (obj(p).offset(ELEM).raw_p() as *const Type).as_ref() }
+}
+
 pub fn tail(p: Ptr) -> Ptr {
     obj(p).raw_p()
 }
 
 pub(crate) fn children(p: Ptr, f: &mut dyn FnMut(Ptr)) {
     // The tail is in LIST's map; the head's pointers depend on the cell.
-    // SAFETY: the element-type field of the cell.
-    let t = unsafe { obj(p).offset(ELEM) }.raw_p() as *const Type;
-    if t.is_null() {
-        return;
-    }
-    // SAFETY: cells store types that live for the process.
-    for &o in unsafe { &*t }.ptrs {
+    let Some(t) = elem_type(p) else { return };
+    for &o in t.ptrs {
         // SAFETY: pointer slots inside the head.
         let c = unsafe { head(p).offset(o as usize) }.p();
         if !c.is_null() {

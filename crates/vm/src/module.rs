@@ -37,6 +37,8 @@ pub enum Mode {
 /// `size` and `acc` say how the instruction uses the operand's memory, for
 /// the check an indirect operand gets; `size` is 0 where the instruction
 /// knows the size only when it runs, and checks the memory itself.
+/// `loose` marks a pointer read from a word not known to hold one
+/// (`dis::Analysis::loose_pointers`): the value is checked before use.
 #[derive(Clone, Copy, Debug)]
 pub struct Opnd {
     pub mode: Mode,
@@ -44,6 +46,7 @@ pub struct Opnd {
     pub v: i64,
     pub size: u8,
     pub acc: Access,
+    pub loose: bool,
 }
 
 /// The bytes and access an operand of `kind` makes.
@@ -72,7 +75,7 @@ impl Opnd {
             Operand::IndMp { ptr, off } => (Mode::IndMp, ptr as u32, off as i64),
         };
         let (size, acc) = access(kind);
-        Opnd { mode, base, v, size, acc }
+        Opnd { mode, base, v, size, acc, loose: false }
     }
 
     /// The immediate value (for operands the loader checked are immediates).
@@ -88,6 +91,14 @@ pub struct Inst {
     pub src: Opnd,
     pub mid: Opnd,
     pub dst: Opnd,
+}
+
+impl Inst {
+    /// Whether an operand reads a loose pointer ([`Opnd::loose`]): only
+    /// the interpreter's general path, which checks it, runs the instruction.
+    pub fn reads_loose_pointer(&self) -> bool {
+        self.src.loose || self.mid.loose || self.dst.loose
+    }
 }
 
 /// A function another module can call.
@@ -148,6 +159,13 @@ impl Module {
                 let mid = Opnd::decode(i.mid, info.mid.kind(), &mut pool);
                 let dst = Opnd::decode(i.dst, info.dst.kind(), &mut pool);
                 Inst { op: i.op, src, mid, dst }
+            })
+            .zip(analysis.loose_pointers.iter().copied().chain(std::iter::repeat(0)))
+            .map(|(mut i, loose)| {
+                i.src.loose = loose & 1 != 0;
+                i.mid.loose = loose & 2 != 0;
+                i.dst.loose = loose & 4 != 0;
+                i
             })
             .collect();
         let mut entry_type = vec![None; code.len()].into_boxed_slice();

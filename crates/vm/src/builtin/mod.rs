@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use crate::heap::{Heap, Ptr};
 use crate::interp::check::Mem;
 use crate::mem::Addr;
-use crate::stack::{reg, Stack, ARGS, REG_RET};
+use crate::stack::{frame_type, reg, Stack, ARGS, REG_RET};
 use crate::types::{Kind, Type};
 use crate::{Trap, Vm};
 
@@ -152,9 +152,11 @@ pub struct Call<'a> {
     /// is checked.
     stack: &'a Stack,
     module: &'a crate::module::Module,
-    /// Set when the result address does not fit the result: the call
-    /// then raises an exception instead of writing it.
-    pub bad_result: bool,
+    /// Set when an argument or the result address is not what the
+    /// function's signature says, which only a hostile caller does: the
+    /// call then raises an exception instead of returning. A missing
+    /// argument reads as 0 or nil, a bad result is not written.
+    pub fault: bool,
 }
 
 /// Result types of the built-in functions that return a tuple.
@@ -180,49 +182,80 @@ impl<'a> Call<'a> {
         stack: &'a Stack,
         module: &'a crate::module::Module,
     ) -> Call<'a> {
-        Call { vm, pid, frame, next: ARGS, stack, module, bad_result: false }
+        Call { vm, pid, frame, next: ARGS, stack, module, fault: false }
     }
 
     pub fn heap(&mut self) -> &mut Heap {
         &mut self.vm.heap
     }
 
-    fn arg(&mut self, size: usize) -> Addr {
+    /// The next argument's address, if the frame holds one there (and a
+    /// pointer slot if `ptr`). The call checked the frame against the
+    /// declared arguments; variadic ones are the caller's word: one the
+    /// format asks for beyond the frame reads as 0 or nil (emu reads
+    /// whatever follows), a pointer where the frame has none is a fault.
+    fn arg(&mut self, size: usize, ptr: bool) -> Option<Addr> {
         let off = self.next.next_multiple_of(size.min(8));
         self.next = off + size;
-        // SAFETY: the frame was allocated with the function's frame type (or,
-        // for variadic functions, the caller's), which covers its arguments.
-        unsafe { self.frame.offset(off) }
+        let t = frame_type(self.frame);
+        if off + size > t.size {
+            return None;
+        }
+        if ptr && !t.is_pointer(off) {
+            self.fault = true;
+            return None;
+        }
+        // SAFETY: inside the frame, as checked.
+        Some(unsafe { self.frame.offset(off) })
     }
 
     /// The next argument's address, for an ADT or tuple of `size` bytes
     /// aligned to `align`.
+    /// Only for declared arguments: the call checked that the frame holds
+    /// them, pointers where the signature has them.
     pub fn arg_block(&mut self, size: usize, align: usize) -> Addr {
         let off = self.next.next_multiple_of(align);
         self.next = off + size;
-        // SAFETY: as in `arg`.
+        // SAFETY: the frame's type covers the declared arguments.
         unsafe { self.frame.offset(off) }
     }
 
     pub fn int(&mut self) -> i64 {
-        self.arg(8).w()
+        self.arg(8, false).map_or(0, |a| a.w())
     }
 
     pub fn byte(&mut self) -> u8 {
-        self.arg(1).b()
+        self.arg(1, false).map_or(0, |a| a.b())
     }
 
     pub fn big(&mut self) -> i64 {
-        self.arg(8).l()
+        self.arg(8, false).map_or(0, |a| a.l())
     }
 
     pub fn real(&mut self) -> f64 {
-        self.arg(8).f()
+        self.arg(8, false).map_or(0.0, |a| a.f())
     }
 
     /// A pointer argument (borrowed: the frame holds the reference).
     pub fn ptr(&mut self) -> Ptr {
-        self.arg(8).p()
+        self.arg(8, true).map_or(std::ptr::null_mut(), |a| a.p())
+    }
+
+    /// A pointer argument that must be nil or of the kind whose type is
+    /// `t` (`string::STRING`, `list::LIST`); anything else reads as nil.
+    pub fn ptr_of(&mut self, t: &'static Type) -> Ptr {
+        let p = self.ptr();
+        Self::of_kind(&mut self.fault, p, t)
+    }
+
+    /// `p` if it is nil or of type `t`; otherwise nil, and a fault.
+    pub fn of_kind(fault: &mut bool, p: Ptr, t: &'static Type) -> Ptr {
+        if p.is_null() || std::ptr::eq(Heap::type_of(p), t) {
+            p
+        } else {
+            *fault = true;
+            std::ptr::null_mut()
+        }
     }
 
     /// An array argument whose elements are `elem` bytes each, as the
@@ -242,7 +275,7 @@ impl<'a> Call<'a> {
 
     /// A string argument as Rust text (nil is "").
     pub fn string(&mut self) -> String {
-        crate::string::to_string(self.ptr())
+        crate::string::to_string(self.ptr_of(&crate::string::STRING))
     }
 
     /// Where a result of type `t` goes, if the caller wants one: the
@@ -255,7 +288,7 @@ impl<'a> Call<'a> {
         }
         let mem = Mem { shadow: &self.vm.heap.shadow, stack: self.stack, module: self.module };
         let checked = mem.check_typed(r, t, true).ok();
-        self.bad_result |= checked.is_none();
+        self.fault |= checked.is_none();
         checked
     }
 

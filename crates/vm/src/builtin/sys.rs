@@ -419,13 +419,13 @@ impl Args for Call<'_> {
         Call::real(self)
     }
     fn string(&mut self) -> Vec<u8> {
-        crate::string::to_utf8(self.ptr())
+        crate::string::to_utf8(self.ptr_of(&crate::string::STRING))
     }
 }
 
 /// Formats the variadic tail of a print-family call.
 fn formatted(c: &mut Call) -> Vec<u8> {
-    let f = crate::string::to_utf8(c.ptr());
+    let f = crate::string::to_utf8(c.ptr_of(&crate::string::STRING));
     let err = c.vm.errstr(c.pid).to_string();
     fmt::format(&f, c, &err)
 }
@@ -1167,7 +1167,11 @@ fn apply_wstat(path: &str, d: crate::mem::Addr) -> Result<Option<String>, String
             .map_err(err)?;
         f.set_modified(t).map_err(err)?;
     }
-    let name = crate::string::to_string(super::field(d, 0).p());
+    let name = super::field(d, 0).p();
+    if !name.is_null() && !std::ptr::eq(Heap::type_of(name), &crate::string::STRING) {
+        return Err(E_BADARG.into());
+    }
+    let name = crate::string::to_string(name);
     if !name.is_empty() {
         if name.contains('/') || name == "." || name == ".." {
             return Err(E_BADARG.into());
@@ -1362,11 +1366,11 @@ fn iounit(c: &mut Call) -> Result<Flow, Trap> {
 }
 
 fn pipe(c: &mut Call) -> Result<Flow, Trap> {
-    let a = c.ptr();
+    let a = c.array(8)?;
     if a.is_null() {
         return Err(crate::exc(crate::EX_NILREF));
     }
-    if array::len(a) < 2 || array::elem_type(a).size != 8 {
+    if array::len(a) < 2 {
         return fail(c, E_BADARG);
     }
     let p = Rc::new(RefCell::new(Pipe { open: [1, 1], ..Pipe::default() }));
@@ -1382,7 +1386,8 @@ fn pipe(c: &mut Call) -> Result<Flow, Trap> {
 /// The ints of a `list of int`.
 fn int_list(mut l: Ptr) -> Vec<i64> {
     let mut v = Vec::new();
-    while !l.is_null() {
+    // A list of ints has word heads (a hostile caller may pass another).
+    while !l.is_null() && Heap::size_of(l) >= crate::list::HEAD + 8 {
         v.push(crate::list::head(l).w());
         l = crate::list::tail(l);
     }
@@ -1395,7 +1400,7 @@ fn int_list(mut l: Ptr) -> Vec<i64> {
 /// environment and group flags are accepted and change nothing yet.
 fn pctl(c: &mut Call) -> Result<Flow, Trap> {
     let flags = c.int();
-    let list = int_list(c.ptr());
+    let list = int_list(c.ptr_of(&crate::list::LIST));
     if c.vm.other_threads() == 0 {
         let sys = &mut c.vm.sys;
         if flags & NEWFD != 0 {
@@ -1422,8 +1427,8 @@ fn is_delim(c: u32, delim: Ptr) -> bool {
 /// `tokenize`: the runs of `s` between delimiter runes, empty ones
 /// skipped; nil for either argument gives `(0, nil)`.
 fn tokenize(c: &mut Call) -> Result<Flow, Trap> {
-    let s = c.ptr();
-    let delim = c.ptr();
+    let s = c.ptr_of(&crate::string::STRING);
+    let delim = c.ptr_of(&crate::string::STRING);
     let mut toks: Vec<(usize, usize)> = Vec::new();
     if !s.is_null() && !delim.is_null() {
         let n = crate::string::len(s);

@@ -39,6 +39,12 @@ impl Mem<'_> {
         Ok(unsafe { Addr::new(a) })
     }
 
+    /// Whether `p`, a pointer read from a word not known to hold one, is
+    /// nil or a live object.
+    pub fn nil_or_object(self, p: *mut u8) -> bool {
+        p.is_null() || self.shadow.is_object(p as usize)
+    }
+
     /// `a` as an address, if a value of type `t` there may be read (or
     /// written) with its pointers counted.
     pub fn check_typed(self, a: *mut u8, t: &Type, write: bool) -> Result<Addr, &'static str> {

@@ -16,7 +16,7 @@
 use dis::Opcode as O;
 
 use super::check::Mem;
-use super::{exc, raise, round, sh, slow, Cpu, Status};
+use super::{exc, list_head, of_kind, raise, round, sh, slow, Cpu, Status};
 use crate::heap::{load_ptr, Ptr};
 use crate::mem::Addr;
 use crate::module::{Mode, Module, Opnd};
@@ -372,8 +372,8 @@ fast_move! {
     cvtlw: gw set_w |v| v;
     negf: gf set_f |v| -v;
     movpc: gw set_w |v| v;
-    lena: gp set_w |v| array::len(v) as i64;
-    lenc: gp set_w |v| string::len(v) as i64;
+    lena: gp set_w |v| array::len(of_kind(v, &array::ARRAY)?) as i64;
+    lenc: gp set_w |v| string::len(of_kind(v, &string::STRING)?) as i64;
 }
 
 /// Conditional branches: to the destination's pc when `src OP mid`.
@@ -416,7 +416,7 @@ handlers! {
 
     // `indx` and its kin: the address of element `dst` of array `src` into `mid`.
     ind(st, i) {
-        let a = gp::<S>(st, i.s, i.s2)?;
+        let a = of_kind(gp::<S>(st, i.s, i.s2)?, &array::ARRAY)?;
         let k = gw::<D>(st, i.d, i.d2)?;
         if k < 0 || k as usize >= array::len(a) || i.aux as usize > array::elem_type(a).size {
             return Err(EX_BOUNDS);
@@ -426,7 +426,7 @@ handlers! {
     }
 
     indc(st, i) {
-        let s = gp::<S>(st, i.s, i.s2)?;
+        let s = of_kind(gp::<S>(st, i.s, i.s2)?, &string::STRING)?;
         if s.is_null() {
             return Err(EX_NILREF);
         }
@@ -439,7 +439,7 @@ handlers! {
     }
 
     tail(st, i) {
-        let l = gp::<S>(st, i.s, i.s2)?;
+        let l = of_kind(gp::<S>(st, i.s, i.s2)?, &list::LIST)?;
         if l.is_null() {
             return Err(EX_NILREF);
         }
@@ -449,21 +449,21 @@ handlers! {
     }
 
     headp(st, i) {
-        let l = gp::<S>(st, i.s, i.s2)?;
+        let l = of_kind(gp::<S>(st, i.s, i.s2)?, &list::LIST)?;
         if l.is_null() {
             return Err(EX_NILREF);
         }
         let d = pd::<D>(st, i.d, i.d2)?;
-        d.copy_p(&mut st.vm.heap, list::head(l).p());
+        d.copy_p(&mut st.vm.heap, list_head(l, 8, true)?.p());
         Ok(())
     }
 
     headw(st, i) {
-        let l = gp::<S>(st, i.s, i.s2)?;
+        let l = of_kind(gp::<S>(st, i.s, i.s2)?, &list::LIST)?;
         if l.is_null() {
             return Err(EX_NILREF);
         }
-        set_w::<D>(st, i.d, i.d2, list::head(l).w())?;
+        set_w::<D>(st, i.d, i.d2, list_head(l, 8, false)?.w())?;
         Ok(())
     }
 }
@@ -1279,6 +1279,7 @@ pub(crate) fn translate(m: &Module) -> Box<[XInst]> {
             aux = super::index_width(i.op) as u64;
         }
         let x = match i.op {
+            _ if i.reads_loose_pointer() => XOp::Slow,
             O::Jmp if target_ok => XOp::Jmp,
             O::Frame if ks == k::I && kd == k::F => {
                 aux = m.types[i.src.v as usize] as *const Type as u64;

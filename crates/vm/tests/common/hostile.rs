@@ -20,6 +20,12 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
         ("a word over a pointer slot", "new $4,96(fp)\nmovw $7,8(96(fp))", SEGV),
         ("a real over a pointer slot", "new $4,96(fp)\nmovf 160(fp),8(96(fp))", SEGV),
         ("a pointer from a plain word", "new $5,96(fp)\nmovw $1234,0(96(fp))\nmovp 0(96(fp)),104(fp)", SEGV),
+        ("a pointer from a plain frame word", "movw $1234567,160(fp)\nmovp 160(fp),96(fp)", SEGV),
+        (
+            "a freed record through a plain frame word",
+            "new $5,96(fp)\nmovw 96(fp),160(fp)\nmovp 104(fp),96(fp)\nmovp 160(fp),104(fp)",
+            SEGV,
+        ),
         ("a pointer into a plain word", "new $5,96(fp)\nnew $5,104(fp)\nmovp 104(fp),8(96(fp))", SEGV),
         ("an array's length", "newa $2,$5,96(fp)\nmovw $100,0(96(fp))", SEGV),
         (
@@ -61,6 +67,21 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
             "a call in a frame of another type",
             "frame $2,160(fp)\nframe $3,168(fp)\nmovw 168(fp),160(fp)\ncall 160(fp),$<f>\nret\n<f>:\nmovw $1,72(fp)",
             FRAME,
+        ),
+        ("an array's length of a string", "lena 16(mp),160(fp)", SEGV),
+        ("a string indexed as an array", "indw 16(mp),160(fp),$0", SEGV),
+        ("a string's length of an array", "newa $2,$5,96(fp)\nlenc 96(fp),160(fp)", SEGV),
+        ("a string's tail", "tail 16(mp),96(fp)", SEGV),
+        ("a string's head", "headw 16(mp),160(fp)", SEGV),
+        ("a string as a channel", "send 160(fp),16(mp)", SEGV),
+        ("a pointer from a list of ints", "movw $5,160(fp)\nconsw 160(fp),96(fp)\nheadp 96(fp),104(fp)", SEGV),
+        ("a word from a one-byte head", "consm 160(fp),$1,96(fp)\nheadw 96(fp),168(fp)", SEGV),
+        ("a record without a name raised", "new $5,96(fp)\nraise 96(fp)", SEGV),
+        (
+            "an int printed with %s",
+            "frame $2,400(fp)\nmovp 24(mp),64(400(fp))\nmovw $1234567,72(400(fp))\nlea 408(fp),32(400(fp))\n\
+             mcall 400(fp),$0,8(mp)",
+            SEGV,
         ),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
     ]
