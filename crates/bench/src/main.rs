@@ -127,14 +127,27 @@ fn parse_ms(out: &str, name: &str) -> Option<u64> {
         .find_map(|l| l.split_once(&prefix).and_then(|(_, r)| r.trim_end_matches(" ms").trim().parse().ok()))
 }
 
+/// The best of `runs` successful samples. A run that fails is reported and
+/// tried again, twice at most in all: InferNode's emu now and then faults
+/// on a workload it runs cleanly the next time.
 fn best(runs: usize, mut f: impl FnMut() -> Result<Sample, String>) -> Result<Sample, String> {
     let mut b: Option<Sample> = None;
-    for _ in 0..runs {
-        let s = f()?;
-        b = Some(match b {
-            Some(x) => Sample { ms: x.ms.min(s.ms), rss_kb: x.rss_kb.min(s.rss_kb) },
-            None => s,
-        });
+    let (mut done, mut failed) = (0, 0);
+    while done < runs {
+        match f() {
+            Ok(s) => {
+                done += 1;
+                b = Some(match b {
+                    Some(x) => Sample { ms: x.ms.min(s.ms), rss_kb: x.rss_kb.min(s.rss_kb) },
+                    None => s,
+                });
+            }
+            Err(e) if failed < 2 => {
+                failed += 1;
+                eprintln!("failed, trying again: {e}");
+            }
+            Err(e) => return Err(e),
+        }
     }
     b.ok_or_else(|| "no runs".into())
 }
