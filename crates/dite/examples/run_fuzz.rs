@@ -842,7 +842,10 @@ fn classify(status: Option<ExitStatus>, stderr: &str, cpu_ms: Option<u64>, ms: u
         ),
         Some(st) => {
             let status = format!("{st}");
-            if stderr.contains("memory allocation of") || stderr.contains("out of memory") {
+            // A Dis thread's `out of memory: heap` is an exception, a clean end.
+            if stderr.contains("memory allocation of")
+                || (st.signal().is_some() && stderr.contains("out of memory"))
+            {
                 (Class::Oom, "allocation failed".into(), status)
             } else if let Some(site) = panic_site(stderr) {
                 (Class::Panic, site, status)

@@ -61,7 +61,7 @@ fn in_file<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
         Cmd::Run { compile, verbose, program, args } => {
-            let mut vm = vm::Vm::new(vm::Config { verbose });
+            let mut vm = vm::Vm::new(vm::Config { verbose, ..vm::Config::default() });
             if compile == 1 {
                 vm.set_backend(jit::backend()?);
             }

@@ -19,6 +19,17 @@ fn recursion_a_million_deep_in_compiled_code() {
 }
 
 #[test]
+fn runaway_recursion_and_allocation_raise_out_of_memory_in_compiled_code() {
+    let config = vm::Config { heap_limit: Some(SMALL_HEAP), ..vm::Config::default() };
+    let jit = || Some(jit::backend().expect("a JIT for this host"));
+    let (_, outcome, _) = common::run_asm_config(&recursion(100_000_000), &[], config.clone(), jit());
+    assert_eq!(outcome, Outcome::Broken("out of memory: main".into()));
+    let (_, outcome, vm) = common::run_asm_config(RUNAWAY_LIST, &[], config, jit());
+    assert_eq!(outcome, Outcome::Broken("out of memory: heap".into()));
+    assert_eq!(vm.heap.stats().objects, 0, "the list is freed as the thread dies");
+}
+
+#[test]
 fn a_thread_spinning_in_compiled_code_does_not_starve_others() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -84,6 +84,28 @@ pub struct Heap {
     pub released_fds: Vec<i64>,
     /// What each word of the objects is to Dis code.
     pub shadow: Shadow,
+    /// The most bytes of objects the program may hold, and of frames a
+    /// thread may ([`default_limit`]); past it, the thread that allocates
+    /// gets `out of memory: heap` (or `main`, for frames).
+    pub limit: usize,
+}
+
+/// emu's heap pool: 512 MiB at most.
+const EMU_HEAP: usize = 512 << 20;
+
+/// The heap limit: emu's, or half the address space or data the process
+/// may use (`ulimit -v`, `-d`) if that is less, so that the exception
+/// comes before the system refuses memory.
+pub fn default_limit() -> usize {
+    let mut limit = EMU_HEAP;
+    for resource in [libc::RLIMIT_AS, libc::RLIMIT_DATA] {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes the struct it is given.
+        if unsafe { libc::getrlimit(resource, &mut r) } == 0 && r.rlim_cur != libc::RLIM_INFINITY {
+            limit = limit.min((r.rlim_cur / 2) as usize);
+        }
+    }
+    limit
 }
 
 #[inline]
@@ -154,11 +176,31 @@ impl Heap {
             free_bytes: [0; CLASSES],
             released_fds: Vec::new(),
             shadow: Shadow::new(),
+            limit: default_limit(),
         }
     }
 
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// What a thread whose stack takes `stack` bytes has run out of, if
+    /// anything: the objects and the frames have a limit each, as emu's
+    /// heap and main pools do.
+    pub fn exhausted(&self, stack: usize) -> Option<&'static str> {
+        if self.stats.bytes > self.limit {
+            Some(crate::EX_HEAP)
+        } else if stack > self.limit {
+            Some(crate::EX_MAIN)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `bytes` more fit under the limit: instructions that make
+    /// objects of any size ask before they do.
+    pub fn has_room(&self, bytes: u128) -> bool {
+        bytes <= self.limit.saturating_sub(self.stats.bytes) as u128
     }
 
     /// True when the heap has grown enough since the last collection that

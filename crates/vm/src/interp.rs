@@ -683,6 +683,10 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
         O::Addc => {
             let (b, m, d) = (kind!(s!(), string::STRING), m!(), d!());
             let a = kind!(m, string::STRING);
+            // Concatenation doubles a string in one instruction.
+            if !vm.heap.has_room(4 * (string::len(a) + string::len(b)) as u128) {
+                return Err(exc(crate::EX_HEAP));
+            }
             let n = string::add(heap!(), a, b, m.ptr() == d.ptr());
             d.put_p(heap!(), n);
         }
@@ -791,7 +795,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if n < 0 {
                 return Err(exc(EX_NEGSIZE));
             }
-            if (n as u128) * (t.size as u128) > (1u128 << 31) {
+            if !vm.heap.has_room((n as u128) * (t.size as u128)) {
                 return Err(exc(crate::EX_HEAP));
             }
             let d = d!();
@@ -818,7 +822,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
                 }
                 _ => cpu.module().types[i.src.imm() as usize],
             };
-            if (cap as u128) * (t.size as u128) > (1u128 << 31) {
+            if !vm.heap.has_room((cap as u128) * (t.size as u128)) {
                 return Err(exc(crate::EX_HEAP));
             }
             let d = d!();

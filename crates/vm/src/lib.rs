@@ -39,6 +39,8 @@ pub const EX_MODULE: &str = "module not loaded";
 pub const EX_SPAWN: &str = "spawn a builtin module";
 pub const EX_TCHECK: &str = "type check";
 pub const EX_HEAP: &str = "out of memory: heap";
+/// emu's word for its main pool running out, which holds Dis stacks.
+pub const EX_MAIN: &str = "out of memory: main";
 pub const EX_INVAL: &str = "invalid argument";
 pub const EX_RANGE: &str = "value out of range";
 /// A call whose frame is not the top of the stack or is too small for the
@@ -91,6 +93,9 @@ pub enum Outcome {
 pub struct Config {
     /// Report what the VM does (`-v`).
     pub verbose: bool,
+    /// Bytes of objects, and of one thread's frames, past which a thread
+    /// gets `out of memory` (default: [`heap::default_limit`]).
+    pub heap_limit: Option<usize>,
 }
 
 /// Hashes pids (small integers, mostly consecutive) with one multiply.
@@ -157,8 +162,12 @@ impl Vm {
 
     /// A VM whose standard output goes to `out`.
     pub fn with_output(config: Config, out: Box<dyn Write>) -> Vm {
+        let mut heap = Heap::new();
+        if let Some(limit) = config.heap_limit {
+            heap.limit = limit;
+        }
         Vm {
-            heap: Heap::new(),
+            heap,
             config,
             modules: HashMap::new(),
             progs: HashMap::default(),
@@ -334,6 +343,22 @@ impl Vm {
     }
 
     /// Runs threads until none can run.
+    /// The heap or `p`'s stack passed its limit while `p` ran: unless
+    /// collecting cycles brings it back, `p` gets `out of memory: heap` (or
+    /// `main`) where it stands, as a thread of emu's does when a pool is full.
+    fn out_of_memory(&mut self, p: Box<Prog>) -> (Box<Prog>, interp::Status) {
+        // The collector finds roots in the threads of the table only.
+        let pid = p.pid;
+        self.put_back(p);
+        self.collect();
+        let mut p = self.progs.get_mut(&pid).and_then(Option::take).expect("the thread just put back");
+        let Some(what) = self.heap.exhausted(p.stack.bytes()) else {
+            return (p, interp::Status::Yield);
+        };
+        let status = interp::throw(self, &mut p, exc(what)).unwrap_or(interp::Status::Yield);
+        (p, status)
+    }
+
     fn schedule(&mut self) -> Outcome {
         let mut outcome = Outcome::Done;
         loop {
@@ -372,11 +397,14 @@ impl Vm {
                 *slot = Some(p);
                 continue;
             }
-            let status = if self.backend.is_some() {
+            let mut status = if self.backend.is_some() {
                 native::run(self, &mut p, QUANTUM)
             } else {
                 interp::run(self, &mut p, QUANTUM)
             };
+            if matches!(status, interp::Status::Yield) && self.heap.exhausted(p.stack.bytes()).is_some() {
+                (p, status) = self.out_of_memory(p);
+            }
             match status {
                 interp::Status::Yield => {
                     self.runq.push_back(pid);

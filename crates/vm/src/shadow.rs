@@ -11,7 +11,7 @@
 //! live object.
 //!
 //! The map is sparse and two-level: a table indexed by the top bits of an
-//! address leads to a zero-filled chunk of tags for 4 GiB of address space,
+//! address leads to a zero-filled chunk of tags for 256 MiB of address space,
 //! whose pages the system commits only when they are first written. It
 //! costs one bit of memory per four bytes of heap it describes. Where
 //! nothing was tagged, and for addresses beyond the table (its last entry),
@@ -37,10 +37,13 @@ pub const PTR: u64 = 2;
 /// it is a pointer to a live object ([`Shadow::is_object`]).
 pub const HEAD: u64 = 3;
 
-/// Address bits one chunk describes.
-pub const CHUNK_BITS: u32 = 32;
-/// Address bits the top table covers: 49 (Linux gives 47 or 48 to user space).
-const TOP_BITS: u32 = 17;
+/// Address bits one chunk describes: 256 MiB of address space, in an
+/// 8 MiB chunk. Small chunks keep the map's address space small too, which
+/// matters under `ulimit -v`.
+pub const CHUNK_BITS: u32 = 28;
+/// Address bits the top table indexes: 21, for 49-bit addresses (Linux
+/// gives 47 or 48 to user space).
+const TOP_BITS: u32 = 21;
 /// The top table's last entry, which every address beyond it uses.
 pub const TOP_LIMIT: u64 = 1 << TOP_BITS;
 /// Tags in a `u64` of the map.
@@ -104,7 +107,7 @@ pub struct Shadow {
 }
 
 /// A chunk's layout. Word alignment, so that the allocator takes fresh,
-/// zero pages from the system instead of clearing 128 MiB itself.
+/// zero pages from the system instead of clearing 8 MiB itself.
 fn chunk_layout() -> Layout {
     Layout::from_size_align(CHUNK_WORDS * 8, 8).expect("chunk layout")
 }

@@ -244,6 +244,12 @@ impl Stack {
         true
     }
 
+    /// Bytes the stack's segments take: frames count against the heap's
+    /// limit, as in emu, whose stacks come from the heap pool.
+    pub fn bytes(&self) -> usize {
+        self.segs.iter().map(|s| s.mem.len() * 8).sum()
+    }
+
     /// Whether `addr` lies in the stack segment in use: the frames next to
     /// the running one, which address checks look at before the heap's map.
     #[inline(always)]

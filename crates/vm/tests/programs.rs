@@ -117,3 +117,17 @@ pub const SPIN: &str = "\tstack\t1024\n\
          \tvar\t@mp,8\n\
          \tmodule\tSpin\n\
          \tlink\t1,0,0x4244b354,\"init\"\n";
+
+/// A list that grows without end, one cell at a time.
+pub const RUNAWAY_LIST: &str = "\tmovw\t$7,80(fp)\n\
+     \tconsw\t80(fp),64(fp)\n\
+     \tjmp\t$1\n\
+     \tentry\t0, 1\n\
+     \tdesc\t$0,0,\"\"\n\
+     \tdesc\t$1,104,\"00c0\"\n\
+     \tmodule\tGrow\n\
+     \tlink\t1,0,0x4244b354,\"init\"\n";
+
+/// The limit the out-of-memory tests run under: small, so that they end
+/// in a moment.
+pub const SMALL_HEAP: usize = 16 << 20;

@@ -15,6 +15,18 @@ fn recursion_a_million_deep_runs_on_the_dis_stack() {
     assert_eq!(out, "1000000\n");
 }
 
+/// Past the heap's limit a thread gets emu's exceptions: `out of memory:
+/// main` for frames, `heap` for objects.
+#[test]
+fn runaway_recursion_and_allocation_raise_out_of_memory() {
+    let config = vm::Config { heap_limit: Some(SMALL_HEAP), ..vm::Config::default() };
+    let (_, outcome, _) = common::run_asm_config(&recursion(100_000_000), &[], config.clone(), None);
+    assert_eq!(outcome, Outcome::Broken("out of memory: main".into()));
+    let (_, outcome, vm) = common::run_asm_config(RUNAWAY_LIST, &[], config, None);
+    assert_eq!(outcome, Outcome::Broken("out of memory: heap".into()));
+    assert_eq!(vm.heap.stats().objects, 0, "the list is freed as the thread dies");
+}
+
 #[test]
 fn shallow_recursion_prints_its_depth() {
     let (out, _, _) = run_asm(&recursion(3), &[]);

@@ -41,6 +41,16 @@ pub fn run_asm_with(
     args: &[&str],
     backend: Option<Box<dyn vm::native::Backend>>,
 ) -> (String, Outcome, Vm) {
+    run_asm_config(src, args, Config::default(), backend)
+}
+
+/// As [`run_asm_with`], with the VM's configuration.
+pub fn run_asm_config(
+    src: &str,
+    args: &[&str],
+    config: Config,
+    backend: Option<Box<dyn vm::native::Backend>>,
+) -> (String, Outcome, Vm) {
     let module = dis::asm::assemble(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
     dis::validate::validate(&module, dis::WordSize::W8, None).unwrap_or_else(|e| panic!("{e}\n{src}"));
     let bytes = dis::write::encode(&module).unwrap();
@@ -49,7 +59,7 @@ pub fn run_asm_with(
     let path = dir.join(format!("{:x}.dis", fxhash(src)));
     std::fs::write(&path, bytes).unwrap();
     let out = Capture::default();
-    let mut vm = Vm::with_output(Config::default(), Box::new(out.clone()));
+    let mut vm = Vm::with_output(config, Box::new(out.clone()));
     if let Some(b) = backend {
         vm.set_backend(b);
     }
