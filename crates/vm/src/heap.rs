@@ -93,16 +93,16 @@ pub struct Heap {
 /// emu's heap pool: 512 MiB at most.
 const EMU_HEAP: usize = 512 << 20;
 
-/// The heap limit: emu's, or half the address space or data the process
-/// may use (`ulimit -v`, `-d`) if that is less, so that the exception
-/// comes before the system refuses memory.
+/// The limit of objects, and of stacks: emu's, or a quarter of the address
+/// space or data the process may use (`ulimit -v`, `-d`) if that is less,
+/// so that the exception comes before the system refuses memory.
 pub fn default_limit() -> usize {
     let mut limit = EMU_HEAP;
     for resource in [libc::RLIMIT_AS, libc::RLIMIT_DATA] {
         let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: getrlimit writes the struct it is given.
         if unsafe { libc::getrlimit(resource, &mut r) } == 0 && r.rlim_cur != libc::RLIM_INFINITY {
-            limit = limit.min((r.rlim_cur / 2) as usize);
+            limit = limit.min((r.rlim_cur / 4) as usize);
         }
     }
     limit
@@ -184,13 +184,13 @@ impl Heap {
         self.stats
     }
 
-    /// What a thread whose stack takes `stack` bytes has run out of, if
-    /// anything: the objects and the frames have a limit each, as emu's
-    /// heap and main pools do.
-    pub fn exhausted(&self, stack: usize) -> Option<&'static str> {
+    /// What the program has run out of, if anything, when its threads'
+    /// stacks take `stacks` bytes: the objects and the stacks have a limit
+    /// each, as emu's heap and main pools do.
+    pub fn exhausted(&self, stacks: usize) -> Option<&'static str> {
         if self.stats.bytes > self.limit {
             Some(crate::EX_HEAP)
-        } else if stack > self.limit {
+        } else if stacks > self.limit {
             Some(crate::EX_MAIN)
         } else {
             None

@@ -1264,7 +1264,7 @@ fn callee(ml: Ptr, k: i64) -> Result<Callee, Trap> {
 /// which leaves this thread's stack.
 fn spawn(vm: &mut Vm, p: &mut Prog, f: Addr, ml: Ptr, pc: usize) {
     let t = frame_type(f);
-    let mut stack = stack::Stack::new();
+    let mut stack = stack::Stack::counted(vm.stacks.clone());
     let nf = stack.alloc(t);
     nf.copy_from(f, t.size);
     reg(nf, REG_FP).set_raw_p(std::ptr::null_mut());

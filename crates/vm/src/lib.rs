@@ -20,6 +20,7 @@ pub mod stack;
 pub mod string;
 pub mod types;
 
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
@@ -121,6 +122,8 @@ pub const QUANTUM: u32 = 2048;
 
 pub struct Vm {
     pub heap: Heap,
+    /// Bytes of all the threads' stack segments, counted by the stacks.
+    pub(crate) stacks: Rc<Cell<usize>>,
     pub config: Config,
     /// Modules by path, loaded once and shared by all instances.
     modules: HashMap<String, Rc<Module>>,
@@ -168,6 +171,7 @@ impl Vm {
         }
         Vm {
             heap,
+            stacks: Rc::default(),
             config,
             modules: HashMap::new(),
             progs: HashMap::default(),
@@ -324,7 +328,7 @@ impl Vm {
         if pc < 0 {
             return Err(LoadError::Link(format!("{path}: module has no entry point")));
         }
-        let mut stack = stack::Stack::new();
+        let mut stack = stack::Stack::counted(self.stacks.clone());
         let f = stack.alloc(m.types[ty as usize]);
         // argv, built back to front.
         let mut argv: Ptr = std::ptr::null_mut();
@@ -352,7 +356,7 @@ impl Vm {
         self.put_back(p);
         self.collect();
         let mut p = self.progs.get_mut(&pid).and_then(Option::take).expect("the thread just put back");
-        let Some(what) = self.heap.exhausted(p.stack.bytes()) else {
+        let Some(what) = self.heap.exhausted(self.stacks.get()) else {
             return (p, interp::Status::Yield);
         };
         let status = interp::throw(self, &mut p, exc(what)).unwrap_or(interp::Status::Yield);
@@ -402,7 +406,7 @@ impl Vm {
             } else {
                 interp::run(self, &mut p, QUANTUM)
             };
-            if matches!(status, interp::Status::Yield) && self.heap.exhausted(p.stack.bytes()).is_some() {
+            if matches!(status, interp::Status::Yield) && self.heap.exhausted(self.stacks.get()).is_some() {
                 (p, status) = self.out_of_memory(p);
             }
             match status {

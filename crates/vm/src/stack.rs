@@ -15,6 +15,9 @@
 //! the field offsets `STACK_*` and [`frame_bytes`]; it leaves segment
 //! changes to [`Stack::alloc`] and the interpreter's `ret`.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use crate::heap::{Heap, Ptr};
 use crate::mem::Addr;
 use crate::shadow::{self, Access};
@@ -55,7 +58,10 @@ impl Segment {
         self.mem.as_ptr() as usize
     }
     fn end(&self) -> usize {
-        self.base() + self.mem.len() * 8
+        self.base() + self.bytes()
+    }
+    fn bytes(&self) -> usize {
+        self.mem.len() * 8
     }
 }
 
@@ -73,6 +79,16 @@ pub struct Stack {
     top: usize,
     /// Number of live frames.
     depth: usize,
+    /// Bytes of segments of all the VM's stacks, this one's included: the
+    /// frames' share of memory, which has a limit ([`crate::heap::Heap::exhausted`]).
+    usage: Rc<Cell<usize>>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let mine: usize = self.segs.iter().map(Segment::bytes).sum();
+        self.usage.set(self.usage.get() - mine);
+    }
 }
 
 impl Default for Stack {
@@ -111,9 +127,15 @@ pub const STACK_DEPTH: i32 = std::mem::offset_of!(Stack, depth) as i32;
 
 impl Stack {
     pub fn new() -> Stack {
+        Stack::counted(Rc::default())
+    }
+
+    /// A stack whose segments count in `usage`, shared by a VM's stacks.
+    pub fn counted(usage: Rc<Cell<usize>>) -> Stack {
         let seg = Segment::new(FIRST_SEGMENT);
         let (base, limit) = (seg.base(), seg.end());
-        Stack { segs: vec![seg], cur: 0, base, limit, sp: base, top: 0, depth: 0 }
+        usage.set(usage.get() + seg.bytes());
+        Stack { segs: vec![seg], cur: 0, base, limit, sp: base, top: 0, depth: 0, usage }
     }
 
     /// Allocates a zeroed frame of type `t` with its type register set.
@@ -150,16 +172,21 @@ impl Stack {
     fn next_segment(&mut self, size: usize) {
         self.segs[self.cur].saved_sp = self.sp;
         self.cur += 1;
-        if self.cur == self.segs.len() || self.segs[self.cur].mem.len() * 8 < size {
+        let mut used = self.usage.get();
+        if self.cur == self.segs.len() || self.segs[self.cur].bytes() < size {
             let seg = Segment::new(size.max(SEGMENT));
+            used += seg.bytes();
             if self.cur == self.segs.len() {
                 self.segs.push(seg);
             } else {
-                self.segs[self.cur] = seg;
+                used -= std::mem::replace(&mut self.segs[self.cur], seg).bytes();
             }
         }
         // Keep at most one spare segment beyond the one in use.
-        self.segs.truncate(self.cur + 2);
+        for dropped in self.segs.drain((self.cur + 2).min(self.segs.len())..) {
+            used -= dropped.bytes();
+        }
+        self.usage.set(used);
         self.enter_segment(self.segs[self.cur].base());
     }
 
@@ -242,12 +269,6 @@ impl Stack {
         }
         self.unlink_top();
         true
-    }
-
-    /// Bytes the stack's segments take: frames count against the heap's
-    /// limit, as in emu, whose stacks come from the heap pool.
-    pub fn bytes(&self) -> usize {
-        self.segs.iter().map(|s| s.mem.len() * 8).sum()
     }
 
     /// Whether `addr` lies in the stack segment in use: the frames next to
