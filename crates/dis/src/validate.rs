@@ -48,6 +48,10 @@ pub struct Analysis {
     /// uncounted copies of pointers in such words). The runtime checks that such a value is nil or a live
     /// object before it uses it.
     pub loose_pointers: Vec<u8>,
+    /// By pc, whether more than one function reaches the instruction (no
+    /// compiler shares code; a hostile module may), so that it may run in
+    /// frames of different types.
+    pub shared: Vec<bool>,
 }
 
 struct Ctx<'a> {
@@ -572,7 +576,7 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
     }
     let n = m.code.len();
     let handlers = m.handlers.as_deref().unwrap_or(&[]);
-    let functions = entries
+    let functions: BTreeMap<usize, Function> = entries
         .into_iter()
         .map(|(entry, frame_type)| {
             let mut seen = vec![false; n];
@@ -621,7 +625,14 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
             (entry, Function { entry, frame_type, frame_extent, body, complete })
         })
         .collect();
-    Ok(Analysis { functions, loose_pointers: Vec::new() })
+    let mut owners = vec![0u8; n];
+    for f in functions.values() {
+        for &pc in &f.body {
+            owners[pc] = owners[pc].saturating_add(1);
+        }
+    }
+    let shared = owners.into_iter().map(|k| k > 1).collect();
+    Ok(Analysis { functions, loose_pointers: Vec::new(), shared })
 }
 
 /// Every direct frame operand a function reaches must lie inside its frame

@@ -165,6 +165,12 @@ pub struct Translator<'a> {
     /// Values known not to be nil (addresses computed inline), whose use as
     /// the base of an indirect operand needs no check.
     nonnil: HashSet<Value>,
+    /// What translation knows of pointers where it stands, until the
+    /// runtime runs (it may free objects) or paths join: objects read from
+    /// pointer slots, with their type's field bytes and pointer map, and
+    /// element addresses with the bytes each element has.
+    objects: HashMap<Value, (Value, Value)>,
+    elems: HashMap<Value, i64>,
     /// Frames made by `frame` in this function, by the value of their
     /// address, with their type: arguments stored through them are checked
     /// against the type when translating, not when running.
@@ -248,6 +254,8 @@ impl<'a> Translator<'a> {
             writable,
             resume: resume_at,
             nonnil: HashSet::new(),
+            objects: HashMap::new(),
+            elems: HashMap::new(),
             new_frames: HashMap::new(),
             frame_type: m
                 .analysis
@@ -264,9 +272,12 @@ impl<'a> Translator<'a> {
             // dispatcher load every variable, so they add nothing).
             if joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
                 t.dirty = t.writable;
+                t.forget_pointers();
             } else if !t.resume.contains(&pc) {
                 // Its only way in is from the instruction before.
                 t.b.seal_block(blk);
+            } else {
+                t.forget_pointers();
             }
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
@@ -432,9 +443,18 @@ impl<'a> Translator<'a> {
                 let a = self.b.ins().iadd_imm_s(p, o.v);
                 let in_new_frame =
                     |t: &&vm::types::Type| frame_allows(t, o.v as usize, o.size as usize, o.acc);
+                let in_elem = |&w: &i64| o.acc == Access::Read && o.v + o.size as i64 <= w;
                 if o.size != 0 && !self.new_frames.get(&p).is_some_and(in_new_frame) {
                     if o.mode == Mode::IndFp && o.base as usize == REG_RET {
                         self.check_result_access(a, o.size, o.acc, pc);
+                    } else if self.elems.get(&p).is_some_and(in_elem) {
+                        // A read inside an element the array holds: data or
+                        // pointers, which may be read as data.
+                    } else if self.holds_object(o, pc)
+                        && o.v + o.size as i64 <= 512
+                        && shadow::aligned(o.v as usize, o.size as usize)
+                    {
+                        self.check_field(p, a, o, pc);
                     } else {
                         self.check_access(a, o.size, o.acc, pc);
                     }
@@ -443,6 +463,71 @@ impl<'a> Translator<'a> {
             }
             Mode::None => unreachable!("validated operand"),
         }
+    }
+
+    /// Forgets what [`Self::objects`] and [`Self::elems`] say.
+    fn forget_pointers(&mut self) {
+        self.objects.clear();
+        self.elems.clear();
+    }
+
+    /// Whether the base of indirect operand `o` at `pc` is a pointer slot,
+    /// which holds nil or a live object: of the function's frame type (the
+    /// only type its frames have, unless another function shares the code)
+    /// or of the module data's.
+    fn holds_object(&self, o: &Opnd, pc: usize) -> bool {
+        let t = match o.mode {
+            Mode::IndFp if !self.m.analysis.shared.get(pc).copied().unwrap_or(true) => self.frame_type,
+            Mode::IndMp => self.m.types.first().copied(),
+            _ => None,
+        };
+        t.is_some_and(|t| t.is_pointer(o.base as usize))
+    }
+
+    /// Checks an access at `o.v` (below 512, aligned) in the live object
+    /// `p` by its type: inside its fields, and plain data or a pointer slot
+    /// as the access needs. The type's bounds and map are loaded once per
+    /// object where nothing can have freed it; what they refuse goes to
+    /// [`Self::check_access`], which raises.
+    fn check_field(&mut self, p: Value, a: Value, o: &Opnd, pc: usize) {
+        let (limit, map) = match self.objects.get(&p).copied() {
+            Some(known) => known,
+            None => {
+                let ty = self.b.ins().load(I64, mem(), p, vm::heap::TYPE);
+                let ro = MemFlagsData::trusted().with_readonly();
+                let limit = self.b.ins().load(I64, ro, ty, vm::types::TYPE_FIELD_BYTES);
+                let map = self.b.ins().load(I64, ro, ty, vm::types::TYPE_SMALL_MAP);
+                self.objects.insert(p, (limit, map));
+                (limit, map)
+            }
+        };
+        let (off, size) = (o.v as u64, o.size as u64);
+        let mut ok = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, limit, (off + size) as i64);
+        let first = off / 8;
+        let words = (off + size).div_ceil(8) - first;
+        let span = (((1u128 << words) - 1) << first) as u64;
+        match o.acc {
+            Access::Read => {}
+            Access::Write => {
+                let ptrs = self.b.ins().band_imm_s(map, span as i64);
+                let none = self.b.ins().icmp_imm_s(IntCC::Equal, ptrs, 0);
+                ok = self.b.ins().band(ok, none);
+            }
+            Access::Ptr => {
+                let ptr = self.b.ins().band_imm_s(map, span as i64);
+                let set = self.b.ins().icmp_imm_s(IntCC::NotEqual, ptr, 0);
+                ok = self.b.ins().band(ok, set);
+            }
+        }
+        let (good, slow) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(ok, good, &[], slow, &[]);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+        self.b.switch_to_block(slow);
+        self.check_access(a, o.size, o.acc, pc);
+        self.b.ins().jump(good, &[]);
+        self.b.seal_block(good);
+        self.b.switch_to_block(good);
     }
 
     /// Checks an access through the result address, which is most often
@@ -673,6 +758,10 @@ impl<'a> Translator<'a> {
 
     /// Calls the runtime: `ctx` and `args`; returns its result, if any.
     fn rt(&mut self, rt: Rt, args: &[Value]) -> Option<Value> {
+        // The runtime may free objects, and with them what is known of them.
+        if rt != Rt::Check {
+            self.forget_pointers();
+        }
         let f = self.b.ins().iconst(I64, rt.addr());
         let args: Vec<Value> = std::iter::once(self.ctx).chain(args.iter().copied()).collect();
         let sig = match self.rt_sigs.get(&rt) {
@@ -1186,6 +1275,9 @@ impl<'a> Translator<'a> {
                 let off = self.b.ins().imul(k, size);
                 let at = self.b.ins().iadd(data, off);
                 self.nonnil.insert(at);
+                if width > 0 {
+                    self.elems.insert(at, width);
+                }
                 self.store(&i.mid, W, at, pc);
                 self.fall(pc, next);
             }

@@ -39,14 +39,19 @@ pub struct Type {
     /// per word), when it has at most [`OBJECT_TAG_WORDS`] words; 0 when
     /// it is bigger. One write tags a new object.
     pub object_tags: u64,
+    /// Bytes that indirect operands may reach in an object of this type:
+    /// its size for records, 0 for the built-in kinds, whose insides only
+    /// their instructions touch. Compiled code bounds field accesses by it.
+    pub field_bytes: usize,
 }
 
 /// Words of a record whose tags fit [`Type::object_tags`] beside its header's.
 pub const OBJECT_TAG_WORDS: usize = 31;
 
-/// Offsets of [`Type::size`] and [`Type::small_map`], which compiled code reads.
+/// Offsets of the fields of [`Type`] that compiled code reads.
 pub const TYPE_SIZE: i32 = std::mem::offset_of!(Type, size) as i32;
 pub const TYPE_SMALL_MAP: i32 = std::mem::offset_of!(Type, small_map) as i32;
+pub const TYPE_FIELD_BYTES: i32 = std::mem::offset_of!(Type, field_bytes) as i32;
 
 impl Type {
     pub const fn new(size: usize, ptrs: &'static [u32], kind: Kind) -> Type {
@@ -70,7 +75,8 @@ impl Type {
                 w += 1;
             }
         }
-        Type { size, ptrs, kind, small_map, object_tags }
+        let field_bytes = if matches!(kind, Kind::Record | Kind::Fd) { size } else { 0 };
+        Type { size, ptrs, kind, small_map, object_tags, field_bytes }
     }
 
     /// Whether word-aligned offset `o` holds a pointer slot.
