@@ -170,7 +170,9 @@ pub struct Translator<'a> {
     /// pointer slots, with their type's field bytes and pointer map, and
     /// element addresses with the bytes each element has.
     objects: HashMap<Value, (Value, Value)>,
-    elems: HashMap<Value, i64>,
+    elems: HashMap<Value, Elem>,
+    /// Pointers known to be nil or of a built-in kind, by its type.
+    kinds: HashMap<Value, *const vm::types::Type>,
     /// Frames made by `frame` in this function, by the value of their
     /// address, with their type: arguments stored through them are checked
     /// against the type when translating, not when running.
@@ -178,6 +180,15 @@ pub struct Translator<'a> {
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
+}
+
+/// An element address `indw`, `indl`, `indf` or `indb` computed: the bytes
+/// the element has for sure (aligned, `interp::elem_fits`), and the
+/// array's element type.
+#[derive(Clone, Copy)]
+struct Elem {
+    width: i64,
+    ty: Value,
 }
 
 /// What compiling a function gives: its code, and the pcs it can be
@@ -256,6 +267,7 @@ impl<'a> Translator<'a> {
             nonnil: HashSet::new(),
             objects: HashMap::new(),
             elems: HashMap::new(),
+            kinds: HashMap::new(),
             new_frames: HashMap::new(),
             frame_type: m
                 .analysis
@@ -443,13 +455,14 @@ impl<'a> Translator<'a> {
                 let a = self.b.ins().iadd_imm_s(p, o.v);
                 let in_new_frame =
                     |t: &&vm::types::Type| frame_allows(t, o.v as usize, o.size as usize, o.acc);
-                let in_elem = |&w: &i64| o.acc == Access::Read && o.v + o.size as i64 <= w;
+                let elem = self.elems.get(&p).copied().filter(|e| {
+                    o.v + o.size as i64 <= e.width && shadow::aligned(o.v as usize, o.size as usize)
+                });
                 if o.size != 0 && !self.new_frames.get(&p).is_some_and(in_new_frame) {
                     if o.mode == Mode::IndFp && o.base as usize == REG_RET {
                         self.check_result_access(a, o.size, o.acc, pc);
-                    } else if self.elems.get(&p).is_some_and(in_elem) {
-                        // A read inside an element the array holds: data or
-                        // pointers, which may be read as data.
+                    } else if let Some(e) = elem {
+                        self.check_elem(a, e, o, pc);
                     } else if self.holds_object(o, pc)
                         && o.v + o.size as i64 <= 512
                         && shadow::aligned(o.v as usize, o.size as usize)
@@ -465,10 +478,35 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Forgets what [`Self::objects`] and [`Self::elems`] say.
+    /// Checks an access inside the first word of an element just bounded
+    /// (`e`): any read, a write of plain data, a pointer in a pointer slot,
+    /// by the element type's map; anything else goes to
+    /// [`Self::check_access`].
+    fn check_elem(&mut self, a: Value, e: Elem, o: &Opnd, pc: usize) {
+        if o.acc == Access::Read {
+            return;
+        }
+        let map =
+            self.b.ins().load(I64, MemFlagsData::trusted().with_readonly(), e.ty, vm::types::TYPE_SMALL_MAP);
+        let first = self.b.ins().band_imm_s(map, 1);
+        let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
+        let ok = self.b.ins().icmp_imm_s(want, first, 0);
+        let (good, slow) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(ok, good, &[], slow, &[]);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+        self.b.switch_to_block(slow);
+        self.check_access(a, o.size, o.acc, pc);
+        self.b.ins().jump(good, &[]);
+        self.b.seal_block(good);
+        self.b.switch_to_block(good);
+    }
+
+    /// Forgets what [`Self::objects`], [`Self::elems`] and [`Self::kinds`] say.
     fn forget_pointers(&mut self) {
         self.objects.clear();
         self.elems.clear();
+        self.kinds.clear();
     }
 
     /// Whether the base of indirect operand `o` at `pc` is a pointer slot,
@@ -806,23 +844,13 @@ impl<'a> Translator<'a> {
     /// Leaves with `sys: segmentation violation` unless object `p` (not
     /// nil) is of type `t`, a built-in kind's (as `interp::of_kind`).
     fn check_kind(&mut self, p: Value, t: &'static vm::types::Type, pc: usize) {
+        if self.kinds.get(&p) == Some(&(t as *const _)) {
+            return;
+        }
         let ty = self.b.ins().load(I64, mem(), p, vm::heap::TYPE);
         let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty, t as *const _ as i64);
         self.trap_if(wrong, native::EXIT_SEGV, pc);
-    }
-
-    /// The word at `off` in object `p`, or 0 when `p` is nil.
-    fn load_or_zero(&mut self, p: Value, off: i32) -> Value {
-        let some = self.b.create_block();
-        let done = self.b.create_block();
-        let r = self.b.append_block_param(done, I64);
-        let zero = self.b.ins().iconst(I64, 0);
-        self.b.ins().brif(p, some, &[], done, &[BlockArg::Value(zero)]);
-        self.b.switch_to_block(some);
-        let v = self.b.ins().load(I64, mem(), p, off);
-        self.b.ins().jump(done, &[BlockArg::Value(v)]);
-        self.b.switch_to_block(done);
-        r
+        self.kinds.insert(p, t);
     }
 
     /// Adds a reference to the object `v` (nil aside).
@@ -1268,15 +1296,21 @@ impl<'a> Translator<'a> {
                 let size = self.b.ins().load(I64, mem(), elem, 0);
                 let width = vm::interp::index_width(i.op) as i64;
                 if width > 0 {
-                    let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
-                    self.trap_if(small, native::EXIT_BOUNDS, pc);
+                    // As `interp::elem_fits`: as large, whole words for words.
+                    let mut unfit = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
+                    if width >= 8 {
+                        let low = self.b.ins().band_imm_s(size, 7);
+                        let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+                        unfit = self.b.ins().bor(unfit, odd);
+                    }
+                    self.trap_if(unfit, native::EXIT_BOUNDS, pc);
                 }
                 let data = self.b.ins().load(I64, mem(), a, DATA as i32);
                 let off = self.b.ins().imul(k, size);
                 let at = self.b.ins().iadd(data, off);
                 self.nonnil.insert(at);
                 if width > 0 {
-                    self.elems.insert(at, width);
+                    self.elems.insert(at, Elem { width, ty: elem });
                 }
                 self.store(&i.mid, W, at, pc);
                 self.fall(pc, next);
@@ -1306,12 +1340,19 @@ impl<'a> Translator<'a> {
                 } else {
                     (vm::string::LEN, &vm::string::STRING)
                 };
-                let t = self.load_or_zero(p, vm::heap::TYPE);
-                let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, t, kind as *const _ as i64);
-                let some = self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0);
-                let bad = self.b.ins().band(wrong, some);
-                self.trap_if(bad, native::EXIT_SEGV, pc);
-                let n = self.load_or_zero(p, len as i32);
+                // 0 for nil; the kind checked on the other path, after
+                // which `p` is known to be nil or of that kind.
+                let (some, done) = (self.b.create_block(), self.b.create_block());
+                let n = self.b.append_block_param(done, I64);
+                let zero = self.b.ins().iconst(I64, 0);
+                self.b.ins().brif(p, some, &[], done, &[BlockArg::Value(zero)]);
+                self.b.seal_block(some);
+                self.b.switch_to_block(some);
+                self.check_kind(p, kind, pc);
+                let v = self.b.ins().load(I64, mem(), p, len as i32);
+                self.b.ins().jump(done, &[BlockArg::Value(v)]);
+                self.b.seal_block(done);
+                self.b.switch_to_block(done);
                 self.store(&i.dst, W, n, pc);
                 self.fall(pc, next);
             }

@@ -646,9 +646,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             let a = kind!(s!(), array::ARRAY);
             let k = d!().w();
             let k = bounds(k, array::len(a))?;
-            // A word access to a smaller element would reach past the data
-            // (Limbo never asks for one; a hostile module might).
-            if index_width(i.op) > array::elem_type(a).size {
+            if !elem_fits(index_width(i.op), array::elem_type(a).size) {
                 return Err(exc(EX_BOUNDS));
             }
             m!().set_w(array::elem(a, k).ptr() as i64);
@@ -1175,8 +1173,6 @@ fn fixed(cpu: &Cpu, mem: Mem, i: &Inst) -> Result<(), Trap> {
     Ok(())
 }
 
-/// A frame operand of `call`, `mcall` or `spawn`: it must be the thread's
-/// newest frame.
 /// The bytes an `ind*` instruction's result is used for: at most the
 /// array's element size.
 pub fn index_width(op: O) -> usize {
@@ -1187,6 +1183,16 @@ pub fn index_width(op: O) -> usize {
     }
 }
 
+/// Whether elements of `size` bytes suit an `ind*` of `width`: as large, and
+/// whole words for a word index, so that every element stays aligned. Limbo
+/// never asks for another; a hostile module gets an array bounds error.
+#[inline]
+pub fn elem_fits(width: usize, size: usize) -> bool {
+    width <= size && (width < 8 || size.is_multiple_of(8))
+}
+
+/// A frame operand of `call`, `mcall` or `spawn`: it must be the thread's
+/// newest frame.
 fn top_frame(p: &Prog, f: i64) -> Result<Addr, Trap> {
     match p.stack.top() {
         Some(t) if t.ptr() as i64 == f => Ok(t),

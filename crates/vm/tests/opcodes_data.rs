@@ -264,11 +264,13 @@ fn array_indexing_of_every_element_kind() {
         assert_eq!(o, vm::Outcome::Broken("array bounds error".into()), "{op} nil");
     }
     // Word-sized indexing into byte elements would reach past the array's
-    // data through its last element: refused.
-    for op in ["indw", "indl", "indf"] {
-        let body = format!("newa\t$4,$6,96(fp)\n{op}\t96(fp),168(fp),$3");
+    // data through its last element, and into 12-byte elements give
+    // unaligned words: refused.
+    let data = &format!("{data}\ndesc $8,12,\"\"");
+    for (op, ty) in [("indw", 6), ("indl", 6), ("indf", 6), ("indw", 8), ("indl", 8), ("indf", 8)] {
+        let body = format!("newa\t$4,${ty},96(fp)\n{op}\t96(fp),168(fp),$1");
         let (_, o) = common::run_ops(&body, data);
-        assert_eq!(o, vm::Outcome::Broken("array bounds error".into()), "{op} of bytes");
+        assert_eq!(o, vm::Outcome::Broken("array bounds error".into()), "{op} of type {ty}");
     }
 }
 

@@ -16,7 +16,7 @@
 use dis::Opcode as O;
 
 use super::check::Mem;
-use super::{exc, list_head, of_kind, raise, round, sh, slow, Cpu, Status};
+use super::{elem_fits, exc, list_head, of_kind, raise, round, sh, slow, Cpu, Status};
 use crate::heap::{load_ptr, Ptr};
 use crate::mem::Addr;
 use crate::module::{Mode, Module, Opnd};
@@ -418,7 +418,7 @@ handlers! {
     ind(st, i) {
         let a = of_kind(gp::<S>(st, i.s, i.s2)?, &array::ARRAY)?;
         let k = gw::<D>(st, i.d, i.d2)?;
-        if k < 0 || k as usize >= array::len(a) || i.aux as usize > array::elem_type(a).size {
+        if k < 0 || k as usize >= array::len(a) || !elem_fits(i.aux as usize, array::elem_type(a).size) {
             return Err(EX_BOUNDS);
         }
         set_w::<M>(st, i.m, 0, array::elem(a, k as usize).ptr() as i64)?;

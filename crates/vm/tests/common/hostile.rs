@@ -33,6 +33,16 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
             "newa $2,$5,96(fp)\nindx 96(fp),160(fp),$1\nmovw $1,24(160(fp))",
             SEGV,
         ),
+        (
+            "a word over an element's pointer",
+            "newa $2,$0,96(fp)\nindw 96(fp),160(fp),$1\nmovw $1,0(160(fp))",
+            SEGV,
+        ),
+        (
+            "a pointer into an element's plain word",
+            "newa $2,$5,96(fp)\nindw 96(fp),160(fp),$1\nmovp 104(fp),0(160(fp))",
+            SEGV,
+        ),
         ("a string's bytes", "movw $1,0(16(mp))", SEGV),
         ("a module link's insides", "movw 0(8(mp)),160(fp)", SEGV),
         (
