@@ -104,6 +104,8 @@ pub struct Shadow {
     /// than addresses need.
     top: Box<[usize]>,
     zero: usize,
+    /// The chunks made, to free: the table is too large to scan.
+    chunks: Vec<usize>,
 }
 
 /// A chunk's layout. Word alignment, so that the allocator takes fresh,
@@ -138,7 +140,11 @@ impl Default for Shadow {
 
 impl Shadow {
     pub fn new() -> Shadow {
-        Shadow { top: vec![0; TOP_LIMIT as usize + 1].into_boxed_slice(), zero: zero_chunk() }
+        Shadow {
+            top: vec![0; TOP_LIMIT as usize + 1].into_boxed_slice(),
+            zero: zero_chunk(),
+            chunks: Vec::new(),
+        }
     }
 
     /// The top table, for compiled code's inline lookups.
@@ -178,7 +184,9 @@ impl Shadow {
         let k = addr >> CHUNK_BITS;
         assert!(k < TOP_LIMIT as usize, "heap address {addr:#x} beyond the shadow map's reach");
         if self.top[k] == 0 {
-            self.top[k] = (new_chunk() as usize).wrapping_sub(self.zero);
+            let c = new_chunk();
+            self.chunks.push(c as usize);
+            self.top[k] = (c as usize).wrapping_sub(self.zero);
         }
         self.zero.wrapping_add(self.top[k]) as *mut u64
     }
@@ -260,9 +268,9 @@ impl Shadow {
 
 impl Drop for Shadow {
     fn drop(&mut self) {
-        for &c in self.top.iter().filter(|&&c| c != 0) {
+        for &c in &self.chunks {
             // SAFETY: allocated by `new_chunk` with this layout.
-            unsafe { dealloc(self.zero.wrapping_add(c) as *mut u8, chunk_layout()) }
+            unsafe { dealloc(c as *mut u8, chunk_layout()) }
         }
     }
 }
