@@ -274,3 +274,42 @@ impl Drop for Shadow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Kind, Type};
+
+    /// A record's tags, written in one go, read back word by word, also
+    /// where the record crosses a word of the map and a chunk.
+    #[test]
+    fn objects_are_tagged_and_untagged() {
+        // 24 words: data, with pointer slots at words 1 and 20.
+        static T: Type = Type::new(24 * 8, &[8, 160], Kind::Record);
+        let mut m = Shadow::new();
+        let chunk = 1usize << CHUNK_BITS;
+        for base in [0x5000_0000usize, 0x5000_0000 + 8 * 20, 7 * chunk - 8 * 10] {
+            m.tag_object(base, &T, true);
+            assert!(m.is_object(base), "{base:#x}");
+            assert!(!m.is_object(base + 8));
+            for w in 0..24 {
+                let a = base + 8 * w;
+                let ptr = w == 1 || w == 20;
+                assert_eq!(m.allows(a, 8, Access::Ptr), ptr, "word {w} at {base:#x}");
+                assert_eq!(m.allows(a, 8, Access::Write), !ptr, "word {w} at {base:#x}");
+                assert!(m.allows(a, 8, Access::Read));
+            }
+            assert!(!m.allows(base + 8 * 24, 8, Access::Read), "past the end");
+            assert!(!m.allows(base + 4, 8, Access::Read), "misaligned");
+            assert!(m.allows(base + 4, 4, Access::Write), "half a word");
+            m.fill(base - 8, 25, NONE);
+            assert!(!m.is_object(base));
+            assert!((0..24).all(|w| !m.allows(base + 8 * w, 1, Access::Read)));
+        }
+        // Far beyond the table: not Dis memory, and no chunk made.
+        assert!(!m.allows(usize::MAX - 7, 8, Access::Read));
+        let made: Vec<usize> = (0..TOP_LIMIT as usize).filter(|&k| m.top[k] != 0).collect();
+        assert_eq!(made, [4, 5, 6, 7], "the first header word lies in chunk 4");
+        assert_eq!(m.chunks.len(), 4);
+    }
+}
