@@ -245,17 +245,10 @@ impl<'a> Call<'a> {
     /// `t` (`string::STRING`, `list::LIST`); anything else reads as nil.
     pub fn ptr_of(&mut self, t: &'static Type) -> Ptr {
         let p = self.ptr();
-        Self::of_kind(&mut self.fault, p, t)
-    }
-
-    /// `p` if it is nil or of type `t`; otherwise nil, and a fault.
-    pub fn of_kind(fault: &mut bool, p: Ptr, t: &'static Type) -> Ptr {
-        if p.is_null() || std::ptr::eq(Heap::type_of(p), t) {
-            p
-        } else {
-            *fault = true;
+        crate::interp::of_kind(p, t).unwrap_or_else(|_| {
+            self.fault = true;
             std::ptr::null_mut()
-        }
+        })
     }
 
     /// An array argument whose elements are `elem` bytes each, as the

@@ -1167,10 +1167,8 @@ fn apply_wstat(path: &str, d: crate::mem::Addr) -> Result<Option<String>, String
             .map_err(err)?;
         f.set_modified(t).map_err(err)?;
     }
-    let name = super::field(d, 0).p();
-    if !name.is_null() && !std::ptr::eq(Heap::type_of(name), &crate::string::STRING) {
-        return Err(E_BADARG.into());
-    }
+    let name =
+        crate::interp::of_kind(super::field(d, 0).p(), &crate::string::STRING).map_err(|_| E_BADARG)?;
     let name = crate::string::to_string(name);
     if !name.is_empty() {
         if name.contains('/') || name == "." || name == ".." {
