@@ -84,9 +84,9 @@ pub struct Heap {
     pub released_fds: Vec<i64>,
     /// What each word of the objects is to Dis code.
     pub shadow: Shadow,
-    /// The most bytes of objects the program may hold, and of frames a
-    /// thread may ([`default_limit`]); past it, the thread that allocates
-    /// gets `out of memory: heap` (or `main`, for frames).
+    /// The most bytes of objects the program may hold, and of all its
+    /// threads' stacks ([`default_limit`]); past it, the running thread
+    /// gets `out of memory: heap` (or `main`, for stacks).
     pub limit: usize,
 }
 

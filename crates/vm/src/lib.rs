@@ -94,8 +94,8 @@ pub enum Outcome {
 pub struct Config {
     /// Report what the VM does (`-v`).
     pub verbose: bool,
-    /// Bytes of objects, and of one thread's frames, past which a thread
-    /// gets `out of memory` (default: [`heap::default_limit`]).
+    /// Bytes of objects, and of all threads' stacks, past which the running
+    /// thread gets `out of memory` (default: [`heap::default_limit`]).
     pub heap_limit: Option<usize>,
 }
 
@@ -347,7 +347,7 @@ impl Vm {
     }
 
     /// Runs threads until none can run.
-    /// The heap or `p`'s stack passed its limit while `p` ran: unless
+    /// The heap or the threads' stacks passed their limit while `p` ran: unless
     /// collecting cycles brings it back, `p` gets `out of memory: heap` (or
     /// `main`) where it stands, as a thread of emu's does when a pool is full.
     fn out_of_memory(&mut self, p: Box<Prog>) -> (Box<Prog>, interp::Status) {
