@@ -491,6 +491,13 @@ impl<'a> Translator<'a> {
         let first = self.b.ins().band_imm_s(map, 1);
         let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
         let ok = self.b.ins().icmp_imm_s(want, first, 0);
+        self.unless_check_access(ok, a, o, pc);
+    }
+
+    /// Goes on where `ok` holds, after checking `o`'s access at `a` by the
+    /// shadow map (which raises) on a cold path where it does not: the
+    /// inline checks by type only say yes to what the map would.
+    fn unless_check_access(&mut self, ok: Value, a: Value, o: &Opnd, pc: usize) {
         let (good, slow) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(ok, good, &[], slow, &[]);
         self.b.seal_block(slow);
@@ -557,15 +564,7 @@ impl<'a> Translator<'a> {
                 ok = self.b.ins().band(ok, set);
             }
         }
-        let (good, slow) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(ok, good, &[], slow, &[]);
-        self.b.seal_block(slow);
-        self.b.set_cold_block(slow);
-        self.b.switch_to_block(slow);
-        self.check_access(a, o.size, o.acc, pc);
-        self.b.ins().jump(good, &[]);
-        self.b.seal_block(good);
-        self.b.switch_to_block(good);
+        self.unless_check_access(ok, a, o, pc);
     }
 
     /// Checks an access through the result address, which is most often
