@@ -24,16 +24,12 @@ use crate::read::Spans;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Function {
     pub entry: usize,
-    /// The frame type its callers give it, where a link or a call site shows it.
+    /// The frame type its links and call sites give it: the only one the
+    /// runtime runs it in (validation refuses a module where it is unknown).
     pub frame_type: Option<i32>,
-    /// Bytes of frame its reachable `n(fp)` operands reach: the runtime must
-    /// never run it with a smaller frame.
-    pub frame_extent: usize,
-    /// Instructions reachable from the entry, in pc order.
+    /// Instructions reachable from the entry, in pc order: every jump table
+    /// is in module data, where validation read its targets.
     pub body: Vec<usize>,
-    /// False when a jump table outside module data hides some successors:
-    /// then `body` and `frame_extent` are a lower bound.
-    pub complete: bool,
 }
 
 /// What validation proved about a module, for the runtime to rely on.
@@ -45,8 +41,8 @@ pub struct Analysis {
     /// By pc, the operands (bit 0 source, 1 middle, 2 destination) that
     /// read a pointer from a word not known to hold one: a frame word that
     /// is not a pointer slot of the function's frame type (Limbo keeps
-    /// uncounted copies of pointers in such words). The runtime checks that such a value is nil or a live
-    /// object before it uses it.
+    /// uncounted copies of pointers in such words). The runtime checks that
+    /// such a value is nil or a live object before it uses it.
     pub loose_pointers: Vec<u8>,
     /// By pc, whether more than one function reaches the instruction (no
     /// compiler shares code; a hostile module may), so that it may run in
@@ -581,7 +577,6 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
         .map(|(entry, frame_type)| {
             let mut seen = vec![false; n];
             let mut work = vec![entry];
-            let mut complete = true;
             let mut handled = vec![false; handlers.len()];
             while let Some(pc) = work.pop() {
                 if pc >= n || seen[pc] {
@@ -601,13 +596,11 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
                     }
                 }
                 if matches!(i.op, Opcode::Goto | Opcode::Case | Opcode::Casec | Opcode::Casel) {
-                    let targets = match i.dst {
-                        Operand::Mp(off) => table_targets(cx, i.op, off as usize, img),
-                        _ => None,
-                    };
-                    match targets {
-                        Some(t) => work.extend(t.into_iter().filter(|&t| t >= 0).map(|t| t as usize)),
-                        None => complete = false,
+                    // `check_inst` refused tables outside module data and
+                    // tables that do not fit.
+                    if let Operand::Mp(off) = i.dst {
+                        let targets = table_targets(cx, i.op, off as usize, img).unwrap_or_default();
+                        work.extend(targets.into_iter().filter(|&t| t >= 0).map(|t| t as usize));
                     }
                 }
                 for (k, h) in handlers.iter().enumerate() {
@@ -621,8 +614,7 @@ fn find_functions(cx: &Ctx, img: &DataImage) -> Result<Analysis, LoadError> {
                 }
             }
             let body: Vec<usize> = (0..n).filter(|&pc| seen[pc]).collect();
-            let frame_extent = body.iter().map(|&pc| inst_frame_extent(cx, pc)).max().unwrap_or(0);
-            (entry, Function { entry, frame_type, frame_extent, body, complete })
+            (entry, Function { entry, frame_type, body })
         })
         .collect();
     let mut owners = vec![0u8; n];
@@ -647,9 +639,6 @@ fn check_frames(cx: &Ctx, a: &Analysis) -> Result<Vec<u8>, LoadError> {
         let Some(t) = f.frame_type.and_then(|t| cx.types.get(&t).copied()) else {
             return Err(cx.inst_err(f.entry, "no call site or link shows the function's frame type"));
         };
-        if !f.complete {
-            return Err(cx.inst_err(f.entry, "a jump table hides part of the function"));
-        }
         let size = t.size as usize;
         if size < NREG * word {
             return Err(cx.inst_err(f.entry, format!("frame type {} smaller than a frame header", t.id)));

@@ -135,10 +135,6 @@ impl Compiled {
             return;
         }
         let f = &m.analysis.functions[&self.entries[k]];
-        if !f.complete {
-            self.report_fallback(f.entry, "jump table in module data hides its successors");
-            return;
-        }
         let start = Instant::now();
         let c = match translate::compile(&*self.isa, &mut st.ws, m, f.entry, &f.body, &self.callees) {
             Ok(c) => c,
