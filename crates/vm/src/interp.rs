@@ -132,7 +132,7 @@ impl Cpu {
             _ => return Err(exc(EX_PC)),
         };
         // SAFETY: the loader checked the pointer slot's offset against the
-        // frame extent or data size.
+        // function's frame type or the data size.
         let b = unsafe { load_ptr(base.add(o.base as usize)) };
         if b.is_null() {
             return Err(exc(EX_NILREF));
