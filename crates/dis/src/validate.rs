@@ -375,6 +375,17 @@ fn check_inst(cx: &Ctx, pc: usize, img: &DataImage) -> Result<(), LoadError> {
             _ => {}
         }
         let w = width(kind, word);
+        // A value of a word or more lies on a word boundary, a smaller one
+        // inside a word, as Limbo lays them out: both modes then read the
+        // same bytes (compiled code keeps whole slots in registers).
+        if let (Operand::Fp(off) | Operand::Mp(off), Some(w)) = (o, w) {
+            let (off, w) = (off.max(0) as usize, w.min(8));
+            if off % 8 + w > 8 || (w == 8 && off % 8 != 0) {
+                return Err(
+                    cx.inst_err(pc, format!("{name} operand at offset {off} is not aligned for {w} bytes"))
+                );
+            }
+        }
         // The frame's first words are the VM's registers (return pc, caller
         // frame, caller module, type): no operand names them.
         if let Operand::Fp(off) | Operand::IndFp { ptr: off, .. } = o {

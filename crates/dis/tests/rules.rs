@@ -55,6 +55,11 @@ fn moves() {
     bad(inst(O::Movw, Fp(72), Fp(80), Fp(88)), "takes no middle operand");
     bad(inst(O::Movw, No, No, Fp(72)), "needs a source operand");
     bad(inst(O::Movw, Fp(-8), No, Fp(72)), "source frame offset -8 invalid");
+    // Words on word boundaries, smaller values inside one word.
+    bad(inst(O::Movw, Fp(76), No, Fp(72)), "source operand at offset 76 is not aligned for 8 bytes");
+    bad(inst(O::Movw, Imm(1), No, Mp(20)), "destination operand at offset 20 is not aligned for 8 bytes");
+    ok(inst(O::Movb, Fp(79), No, Fp(73)));
+    bad(inst(O::Cvtws, Fp(72), No, Fp(79)), "destination operand at offset 79 is not aligned for 2 bytes");
 }
 
 #[test]
