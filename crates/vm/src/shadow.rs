@@ -193,18 +193,10 @@ impl Shadow {
 
     /// Tags the `words` words from `addr` (8-byte aligned) with `tag`.
     pub fn fill(&mut self, mut addr: usize, mut words: usize, tag: u64) {
+        // The same tag in every position, so each map word takes it as is.
         let pattern = tag * 0x5555_5555_5555_5555;
         while words > 0 {
-            let chunk = self.chunk(addr);
-            let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
-            let (w, b) = (i / PER_WORD, i % PER_WORD);
-            let n = words.min(PER_WORD - b);
-            let mask = if n == PER_WORD { !0 } else { ((1u64 << (2 * n)) - 1) << (2 * b) };
-            // SAFETY: w is below CHUNK_WORDS, as in `tag`.
-            unsafe {
-                let p = chunk.add(w);
-                *p = (*p & !mask) | (pattern & mask);
-            }
+            let n = self.put_in_word(addr, words, pattern);
             addr += 8 * n;
             words -= n;
         }
@@ -225,7 +217,19 @@ impl Shadow {
 
     /// Writes the `n` (at most 32) tags of `tags`, lowest first, for the
     /// words from `addr` (8-byte aligned).
-    fn put(&mut self, addr: usize, n: usize, tags: u64) {
+    fn put(&mut self, mut addr: usize, mut n: usize, mut tags: u64) {
+        while n > 0 {
+            let k = self.put_in_word(addr, n, tags);
+            addr += 8 * k;
+            n -= k;
+            tags = tags.checked_shr(2 * k as u32).unwrap_or(0);
+        }
+    }
+
+    /// Writes as many of the first `n` tags of `tags` (lowest first) as the
+    /// map word holding `addr`'s tag has from there; returns how many.
+    #[inline(always)]
+    fn put_in_word(&mut self, addr: usize, n: usize, tags: u64) -> usize {
         let chunk = self.chunk(addr);
         let i = (addr & ((1 << CHUNK_BITS) - 1)) / 8;
         let (w, b) = (i / PER_WORD, i % PER_WORD);
@@ -236,9 +240,7 @@ impl Shadow {
             let p = chunk.add(w);
             *p = (*p & !mask) | ((tags << (2 * b)) & mask);
         }
-        if here < n {
-            self.put(addr + 8 * here, n - here, tags >> (2 * here));
-        }
+        here
     }
 
     /// Tags the words of a `t` at `addr`: data, with its pointer slots.
