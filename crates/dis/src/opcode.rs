@@ -360,6 +360,13 @@ opcodes! {
 /// Number of opcodes (`INOP`..`ISELF`).
 pub const NUM_OPCODES: usize = 175;
 
+/// The number of arms of a `case`, `casel` or `casec` table whose count
+/// word is `count`: a negative count `n` stands for `-n - 1` arms, as the
+/// VM has always read it (`!n`, which cannot overflow).
+pub fn case_arms(count: i64) -> u64 {
+    (if count < 0 { !count } else { count }) as u64
+}
+
 impl Opcode {
     /// The opcode with this number, if there is one.
     pub fn from_u8(b: u8) -> Option<Opcode> {

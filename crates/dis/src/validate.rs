@@ -502,7 +502,7 @@ fn table_targets(cx: &Ctx, op: Opcode, off: usize, img: &DataImage) -> Option<Ve
         Opcode::Casel => (2 * word, 16 + 2 * word, 16),
         _ => (word, 3 * word, 2 * word),
     };
-    let n = if op != Opcode::Goto && n < 0 { -n - 1 } else { n };
+    let n = if op == Opcode::Goto { u64::try_from(n).ok()? } else { crate::opcode::case_arms(n) };
     let n = usize::try_from(n).ok()?;
     let last = n.checked_mul(stride)?.checked_add(off + first)?;
     if last.checked_add(if op == Opcode::Goto { 0 } else { word })? > img.bytes.len() {

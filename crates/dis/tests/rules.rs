@@ -341,3 +341,22 @@ fn frame_registers_and_jump_tables() {
     bad(inst(O::Case, Fp(72), No, Fp(80)), "jump table must be in module data");
     bad(inst(O::Goto, Fp(72), No, IndFp { ptr: 64, off: 0 }), "jump table must be in module data");
 }
+
+/// A case table's count says how many arms follow; a negative count `n`
+/// stands for `-n - 1`, and the loader refuses a table whose count, of
+/// either sign, runs past module data.
+#[test]
+fn case_table_counts() {
+    let table = |count: i64| -> Result<(), String> {
+        let mut m = base();
+        m.data.push(dis::Datum::Longs { offset: 16, longs: vec![count, 1] });
+        m.code = vec![inst(O::Case, Fp(72), No, Mp(16)), inst(O::Ret, No, No, No)];
+        validate(&m, WordSize::W8, None).map(|_| ()).map_err(|e| e.to_string())
+    };
+    assert_eq!(table(0), Ok(()));
+    assert_eq!(table(-1), Ok(()));
+    let too_long = "instruction 0 (case): jump table at 16(mp) does not fit in module data";
+    for count in [1, -2, i64::MAX, i64::MIN] {
+        assert_eq!(table(count), Err(too_long.to_string()), "count {count}");
+    }
+}

@@ -1340,43 +1340,46 @@ fn load(vm: &mut Vm, p: &mut Prog, cpu: &Cpu, path: &str, k: i64) -> Ptr {
 fn table_word(cpu: &Cpu, table: Addr, k: usize) -> Result<i64, Trap> {
     let mp = cpu.mp as usize;
     let size = cpu.module().mp_type().map_or(0, |t| t.size);
-    let at = table.ptr() as usize + k * 8;
-    if at < mp || at + 8 > mp + size {
-        return Err(exc(EX_PC));
+    let at = k.checked_mul(8).and_then(|o| o.checked_add(table.ptr() as usize));
+    match at {
+        Some(at) if at >= mp && at.checked_add(8).is_some_and(|end| end <= mp + size) => {
+            // SAFETY: inside module data, just checked.
+            Ok(unsafe { Addr::new(at as *mut u8) }.w())
+        }
+        _ => Err(exc(EX_PC)),
     }
-    // SAFETY: inside module data, just checked.
-    Ok(unsafe { Addr::new(at as *mut u8) }.w())
+}
+
+/// The number of arms of the case table at `t`, whose arms take `stride`
+/// words after a head of `head` words and before the default pc. The
+/// loader checked the table, but the program may since have rewritten its
+/// count, so the whole table must still lie in module data.
+fn case_arms(cpu: &Cpu, t: Addr, head: usize, stride: usize) -> Result<usize, Trap> {
+    let n = usize::try_from(dis::opcode::case_arms(table_word(cpu, t, 0)?)).map_err(|_| exc(EX_PC))?;
+    let default = n.checked_mul(stride).and_then(|w| w.checked_add(head)).ok_or_else(|| exc(EX_PC))?;
+    table_word(cpu, t, default)?;
+    Ok(n)
 }
 
 /// `case`: a count, then (low, high, pc) triples sorted by range, then the
 /// default pc.
 fn case_word(cpu: &Cpu, t: Addr, v: i64) -> Result<i64, Trap> {
-    let n = table_word(cpu, t, 0)?;
-    let n = if n < 0 { -n - 1 } else { n } as usize;
-    let (mut lo, mut hi) = (0usize, n);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        let base = 1 + mid * 3;
-        if v < table_word(cpu, t, base)? {
-            hi = mid;
-        } else if v >= table_word(cpu, t, base + 1)? {
-            lo = mid + 1;
-        } else {
-            return table_word(cpu, t, base + 2);
-        }
-    }
-    table_word(cpu, t, 1 + n * 3)
+    case_search(cpu, t, v, 1, 3)
 }
 
 /// `casel`: a count padded to two words, then (low, high, pc, pad)
 /// quadruples of 8-byte values, then the default pc.
 fn case_big(cpu: &Cpu, t: Addr, v: i64) -> Result<i64, Trap> {
-    let n = table_word(cpu, t, 0)?;
-    let n = if n < 0 { -n - 1 } else { n } as usize;
+    case_search(cpu, t, v, 2, 4)
+}
+
+/// Binary search of a `case` or `casel` table for the arm holding `v`.
+fn case_search(cpu: &Cpu, t: Addr, v: i64, head: usize, stride: usize) -> Result<i64, Trap> {
+    let n = case_arms(cpu, t, head, stride)?;
     let (mut lo, mut hi) = (0usize, n);
     while lo < hi {
-        let mid = (lo + hi) / 2;
-        let base = 2 + mid * 4;
+        let mid = lo + (hi - lo) / 2;
+        let base = head + mid * stride;
         if v < table_word(cpu, t, base)? {
             hi = mid;
         } else if v >= table_word(cpu, t, base + 1)? {
@@ -1385,15 +1388,16 @@ fn case_big(cpu: &Cpu, t: Addr, v: i64) -> Result<i64, Trap> {
             return table_word(cpu, t, base + 2);
         }
     }
-    table_word(cpu, t, 2 + n * 4)
+    table_word(cpu, t, head + n * stride)
 }
 
 /// `casec`: a count, then (low string, high string or nil, pc) triples,
 /// then the default pc.
 fn case_string(cpu: &Cpu, t: Addr, v: Ptr) -> Result<i64, Trap> {
-    let n = table_word(cpu, t, 0)?;
-    let n = if n < 0 { -n - 1 } else { n } as usize;
-    let s = |k: usize| -> Result<Ptr, Trap> { Ok(table_word(cpu, t, k)? as Ptr) };
+    let n = case_arms(cpu, t, 1, 3)?;
+    let s = |k: usize| -> Result<Ptr, Trap> {
+        of_kind(table_word(cpu, t, k)? as Ptr, &string::STRING).map_err(exc)
+    };
     for k in 0..n {
         let base = 1 + k * 3;
         let (lo, hi) = (s(base)?, s(base + 1)?);

@@ -7,8 +7,10 @@
 const SEGV: &str = "sys: segmentation violation";
 const NILREF: &str = "dereference of nil";
 const FRAME: &str = "bad frame";
+const PC: &str = "illegal dis instruction";
 
-/// (what the program does, its body, the exception it must raise)
+/// (what the program does, its body, the exception it must raise); a line
+/// `--` ends the body and starts its module data (`ops_program`'s `extra`).
 fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
     vec![
         ("reads past a record", "new $5,96(fp)\nmovw 24(96(fp)),160(fp)", SEGV),
@@ -94,6 +96,22 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
             SEGV,
         ),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
+        (
+            "a case table's count rewritten past module data",
+            "movl 48(mp),32(mp)\ncase 160(fp),32(mp)\n<d>:\n--\nmp 56 f0\nword @mp+32,0,<d>\nlong @mp+48,1000",
+            PC,
+        ),
+        (
+            "a case table's count rewritten past the address space",
+            "movl 48(mp),32(mp)\ncase 160(fp),32(mp)\n<d>:\n--\nmp 56 f0\nword @mp+32,0,<d>\nlong @mp+48,9223372036854775807",
+            PC,
+        ),
+        (
+            "an array in a casec table",
+            "newa $2,$5,96(fp)\nmovp 96(fp),40(mp)\ncasec 16(mp),32(mp)\n<d>:\n--\n\
+             mp 72 f6\nword @mp+32,1\nstring @mp+40,\"a\"\nword @mp+56,<d>,<d>",
+            SEGV,
+        ),
     ]
 }
 
@@ -102,7 +120,8 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
 pub fn check(run: impl Fn(&str) -> vm::Outcome) {
     let mut bad = Vec::new();
     for (what, body, want) in cases() {
-        let outcome = run(&super::ops_program(body, ""));
+        let (body, extra) = body.split_once("\n--\n").unwrap_or((body, ""));
+        let outcome = run(&super::ops_program(body, extra));
         if outcome != vm::Outcome::Broken(want.to_string()) {
             bad.push(format!("{what}: {outcome:?}, want {want:?}"));
         }
