@@ -9,7 +9,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -152,10 +151,7 @@ fn mutated_modules_load_or_fail_cleanly() {
     runner
         .run(&strategy, |(k, m)| {
             let bytes = apply(&files[k].1, &m);
-            let start = Instant::now();
             let peak = load_measured(&bytes);
-            let took = start.elapsed();
-            prop_assert!(took < Duration::from_secs(2), "{}: {m:?} took {took:?}", files[k].0);
             prop_assert!(
                 peak <= bound(bytes.len()),
                 "{}: {m:?}: {peak} bytes allocated for {} input bytes",
