@@ -47,15 +47,31 @@ impl Jit {
     }
 }
 
+/// What compiling a module's functions made, and what it took.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Functions compiled.
+    pub functions: usize,
+    /// Their Dis instructions.
+    pub insts: usize,
+    /// The Cranelift IR instructions they became: what compile time
+    /// grows with.
+    pub ir_insts: usize,
+    /// Bytes of machine code.
+    pub code_bytes: usize,
+    pub time: Duration,
+}
+
 impl Jit {
     /// Compiles every function of `m` now, as a run would when each first
-    /// runs; for measuring compile cost.
-    pub fn compile_all(&self, m: &Module) -> Option<Box<dyn Code>> {
+    /// runs, and drops the code; for measuring compile cost.
+    pub fn compile_all(&self, m: &Module) -> Stats {
         let code = Compiled::new(self.isa.clone(), m, false);
         for k in 0..code.entries.len() {
             code.compile_function(m, k);
         }
-        Some(Box::new(code))
+        let stats = code.state.borrow().stats;
+        stats
     }
 }
 
@@ -101,10 +117,7 @@ struct State {
     resume: Vec<(u32, u32)>,
     /// Functions already compiled or found uncompilable.
     tried: Vec<bool>,
-    /// Functions and Dis instructions compiled, and the time it took.
-    functions: usize,
-    insts: usize,
-    time: Duration,
+    stats: Stats,
 }
 
 impl Compiled {
@@ -121,9 +134,7 @@ impl Compiled {
             memory: Vec::new(),
             resume: vec![NONE; m.code.len()],
             tried: vec![false; entries.len()],
-            functions: 0,
-            insts: 0,
-            time: Duration::ZERO,
+            stats: Stats::default(),
         };
         Compiled { isa, verbose, module: m.name.clone(), entries, table, callees, state: RefCell::new(state) }
     }
@@ -156,9 +167,11 @@ impl Compiled {
             }
         }
         let took = start.elapsed();
-        st.functions += 1;
-        st.insts += f.body.len();
-        st.time += took;
+        st.stats.functions += 1;
+        st.stats.insts += f.body.len();
+        st.stats.ir_insts += c.ir_insts;
+        st.stats.code_bytes += c.code.len();
+        st.stats.time += took;
         if self.verbose {
             eprintln!(
                 "dite: jit: {}: compiled the function at pc {}: {} instructions, {} bytes in {} µs",
@@ -198,15 +211,16 @@ impl Code for Compiled {
 
 impl Drop for Compiled {
     fn drop(&mut self) {
-        let st = self.state.borrow();
+        let st = self.state.borrow().stats;
         if self.verbose {
             let us = st.time.as_micros();
             eprintln!(
-                "dite: jit: {}: {} of {} functions compiled, {} instructions in {us} µs ({:.2} µs per instruction)",
+                "dite: jit: {}: {} of {} functions compiled, {} instructions ({} in IR) in {us} µs ({:.2} µs per instruction)",
                 self.module,
                 st.functions,
                 self.entries.len(),
                 st.insts,
+                st.ir_insts,
                 us as f64 / st.insts.max(1) as f64
             );
         }

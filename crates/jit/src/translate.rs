@@ -141,6 +141,14 @@ pub struct Translator<'a> {
     mp: Value,
     /// Block of each body instruction.
     blocks: HashMap<usize, ir::Block>,
+    /// Where inline branches join the instruction before: they start
+    /// blocks of their own.
+    joins: HashSet<usize>,
+    /// The instruction whose code goes on in the current block, if the one
+    /// before fell through to it as its only way in: straight-line code
+    /// makes one block, not a block per instruction, which halves what
+    /// Cranelift has to compile.
+    merge: Option<(usize, ir::Block)>,
     /// Signatures of the runtime calls, by [`Rt`].
     rt_sigs: HashMap<Rt, ir::SigRef>,
     call_conv: isa::CallConv,
@@ -173,13 +181,27 @@ pub struct Translator<'a> {
     elems: HashMap<Value, Elem>,
     /// Pointers known to be nil or of a built-in kind, by its type.
     kinds: HashMap<Value, *const vm::types::Type>,
-    /// Frames made by `frame` in this function, by the value of their
-    /// address, with their type: arguments stored through them are checked
-    /// against the type when translating, not when running.
-    new_frames: HashMap<Value, &'static vm::types::Type>,
+    /// Frames made in this function, by the value of their address:
+    /// arguments stored through them are checked against their type, not
+    /// the shadow map (which has no frames).
+    new_frames: HashMap<Value, NewFrame>,
+    /// Frame slots not kept in variables that hold one of `new_frames`,
+    /// by offset, until something may have written them: so the stores of
+    /// arguments find the frame, whatever slot Limbo put it in.
+    frame_slots: HashMap<i64, Value>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
+}
+
+/// What translation knows of the type of a frame the function made.
+#[derive(Clone, Copy)]
+enum NewFrame {
+    /// `frame`: the type, known when translating.
+    Typed(&'static vm::types::Type),
+    /// `mframe`: the callee's type, known only when running; its size and
+    /// the pointer map of its first 64 words, loaded once.
+    Loaded { size: Value, map: Value },
 }
 
 /// An element address `indw`, `indl`, `indf` or `indb` computed: the bytes
@@ -197,6 +219,8 @@ struct Elem {
 pub struct Compiled {
     pub code: Vec<u8>,
     pub resume: Vec<usize>,
+    /// The IR instructions Cranelift compiled.
+    pub ir_insts: usize,
 }
 
 impl<'a> Translator<'a> {
@@ -255,6 +279,8 @@ impl<'a> Translator<'a> {
             fp,
             mp,
             blocks,
+            joins,
+            merge: None,
             rt_sigs,
             call_conv,
             entry_sig,
@@ -269,6 +295,7 @@ impl<'a> Translator<'a> {
             elems: HashMap::new(),
             kinds: HashMap::new(),
             new_frames: HashMap::new(),
+            frame_slots: HashMap::new(),
             frame_type: m
                 .analysis
                 .functions
@@ -277,19 +304,24 @@ impl<'a> Translator<'a> {
                 .map(|k| m.types[k as usize]),
         };
         for (k, &pc) in body.iter().enumerate() {
+            if let Some((n, blk)) = t.merge.take() {
+                debug_assert!(n == pc && t.b.current_block() == Some(blk), "pc {pc} merged where it fell");
+                t.inst(pc, &m.code[pc], body.get(k + 1).copied().filter(|&n| n == pc + 1));
+                continue;
+            }
             let blk = t.blocks[&pc];
             t.b.switch_to_block(blk);
             // What is dirty carries over from the instruction before only
             // when that is the sole inline way in (entries from the
             // dispatcher load every variable, so they add nothing).
-            if joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
+            if t.joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
                 t.dirty = t.writable;
-                t.forget_pointers();
+                t.forget_all();
             } else if !t.resume.contains(&pc) {
                 // Its only way in is from the instruction before.
                 t.b.seal_block(blk);
             } else {
-                t.forget_pointers();
+                t.forget_all();
             }
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
@@ -370,6 +402,7 @@ impl<'a> Translator<'a> {
         let v = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
         self.b.def_var(self.budget, v);
         self.dirty = 0;
+        self.frame_slots.clear();
     }
 
     fn store_budget(&mut self) {
@@ -439,43 +472,54 @@ impl<'a> Translator<'a> {
                 let cell = self.m.imms[o.base as usize].as_ptr() as i64;
                 self.b.ins().iconst(I64, cell)
             }
-            Mode::IndFp | Mode::IndMp => {
-                let base_slot = Opnd { mode: Mode::Fp, v: o.base as i64, ..*o };
-                let p = match self.slot_var(&base_slot) {
-                    Some(var) if o.mode == Mode::IndFp => self.b.use_var(var),
-                    _ => {
-                        let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
-                        self.b.ins().load(I64, mem(), base, o.base as i32)
-                    }
-                };
-                if !self.nonnil.contains(&p) {
-                    let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
-                    self.trap_if(nil, native::EXIT_NILREF, pc);
-                }
-                let a = self.b.ins().iadd_imm_s(p, o.v);
-                let in_new_frame =
-                    |t: &&vm::types::Type| frame_allows(t, o.v as usize, o.size as usize, o.acc);
-                let elem = self.elems.get(&p).copied().filter(|e| {
-                    o.v + o.size as i64 <= e.width && shadow::aligned(o.v as usize, o.size as usize)
-                });
-                if o.size != 0 && !self.new_frames.get(&p).is_some_and(in_new_frame) {
-                    if o.mode == Mode::IndFp && o.base as usize == REG_RET {
-                        self.check_result_access(a, o.size, o.acc, pc);
-                    } else if let Some(e) = elem {
-                        self.check_elem(a, e, o, pc);
-                    } else if self.holds_object(o, pc)
-                        && o.v + o.size as i64 <= 512
-                        && shadow::aligned(o.v as usize, o.size as usize)
-                    {
-                        self.check_field(p, a, o, pc);
-                    } else {
-                        self.check_access(a, o.size, o.acc, pc);
-                    }
-                }
-                a
-            }
+            Mode::IndFp | Mode::IndMp => self.indirect(o, pc).1,
             Mode::None => unreachable!("validated operand"),
         }
+    }
+
+    /// The base and the address of indirect operand `o`, checked for its
+    /// access.
+    fn indirect(&mut self, o: &Opnd, pc: usize) -> (Value, Value) {
+        let base_slot = Opnd { mode: Mode::Fp, v: o.base as i64, ..*o };
+        let known = self.frame_slots.get(&base_slot.v).copied().filter(|_| o.mode == Mode::IndFp);
+        let p = match (self.slot_var(&base_slot), known) {
+            (Some(var), _) if o.mode == Mode::IndFp => self.b.use_var(var),
+            (_, Some(frame)) => frame,
+            _ => {
+                let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
+                self.b.ins().load(I64, mem(), base, o.base as i32)
+            }
+        };
+        if !self.nonnil.contains(&p) {
+            let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+            self.trap_if(nil, native::EXIT_NILREF, pc);
+        }
+        let a = self.b.ins().iadd_imm_s(p, o.v);
+        let elem = self
+            .elems
+            .get(&p)
+            .copied()
+            .filter(|e| o.v + o.size as i64 <= e.width && shadow::aligned(o.v as usize, o.size as usize));
+        let (at, size) = (o.v as usize, o.size as usize);
+        let in_first_words = at + size <= 512 && shadow::aligned(at, size);
+        match self.new_frames.get(&p).copied() {
+            _ if o.size == 0 => {}
+            Some(NewFrame::Typed(t)) if frame_allows(t, at, size, o.acc) => {}
+            Some(NewFrame::Loaded { size: fsize, map })
+                if at >= REG_RET && in_first_words && (o.acc != Access::Ptr || size == 8) =>
+            {
+                self.check_loaded_frame(a, fsize, map, o, pc)
+            }
+            _ if o.mode == Mode::IndFp && o.base as usize == REG_RET => {
+                self.check_result_access(a, o.size, o.acc, pc)
+            }
+            _ => match elem {
+                Some(e) => self.check_elem(a, e, o, pc),
+                None if in_first_words && self.holds_object(o, pc) => self.check_field(p, a, o, pc),
+                None => self.check_access(a, o.size, o.acc, pc),
+            },
+        }
+        (p, a)
     }
 
     /// Checks an access inside the first word of an element just bounded
@@ -491,29 +535,44 @@ impl<'a> Translator<'a> {
         let first = self.b.ins().band_imm_s(map, 1);
         let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
         let ok = self.b.ins().icmp_imm_s(want, first, 0);
-        self.unless_check_access(ok, a, o, pc);
+        self.unless_allowed(ok, a, o.size, o.acc, pc);
     }
 
-    /// Goes on where `ok` holds, after checking `o`'s access at `a` by the
-    /// shadow map (which raises) on a cold path where it does not: the
-    /// inline checks by type only say yes to what the map would.
-    fn unless_check_access(&mut self, ok: Value, a: Value, o: &Opnd, pc: usize) {
-        let (good, slow) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(ok, good, &[], slow, &[]);
-        self.b.seal_block(slow);
-        self.b.set_cold_block(slow);
-        self.b.switch_to_block(slow);
-        self.check_access(a, o.size, o.acc, pc);
-        self.b.ins().jump(good, &[]);
-        self.b.seal_block(good);
-        self.b.switch_to_block(good);
+    /// Checks an access to a frame `mframe` made, inside its first 64
+    /// words and past its registers, by its type's size and map: it fits,
+    /// and writes plain data over plain words or a pointer into a pointer
+    /// slot; anything else goes to [`Self::check_access`].
+    fn check_loaded_frame(&mut self, a: Value, fsize: Value, map: Value, o: &Opnd, pc: usize) {
+        let end = o.v + (o.size as i64).max(1);
+        let mut ok = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fsize, end);
+        let words = (o.v / 8)..=((end - 1) / 8);
+        let mask = words.fold(0u64, |m, w| m | 1 << w) as i64;
+        let want = match o.acc {
+            Access::Read => None,
+            Access::Write => Some(IntCC::Equal),
+            Access::Ptr => Some(IntCC::NotEqual),
+        };
+        if let Some(cc) = want {
+            let bits = self.b.ins().band_imm_s(map, mask);
+            let kind = self.b.ins().icmp_imm_s(cc, bits, 0);
+            ok = self.b.ins().band(ok, kind);
+        }
+        self.unless_allowed(ok, a, o.size, o.acc, pc);
     }
 
-    /// Forgets what [`Self::objects`], [`Self::elems`] and [`Self::kinds`] say.
+    /// Forgets what [`Self::objects`], [`Self::elems`] and [`Self::kinds`]
+    /// say: the runtime may have freed objects. (The frame's slots change
+    /// only where the variables are loaded again, see `reload_all`.)
     fn forget_pointers(&mut self) {
         self.objects.clear();
         self.elems.clear();
         self.kinds.clear();
+    }
+
+    /// Forgets all that translation knows of memory, where paths join.
+    fn forget_all(&mut self) {
+        self.forget_pointers();
+        self.frame_slots.clear();
     }
 
     /// Whether the base of indirect operand `o` at `pc` is a pointer slot,
@@ -564,7 +623,7 @@ impl<'a> Translator<'a> {
                 ok = self.b.ins().band(ok, set);
             }
         }
-        self.unless_check_access(ok, a, o, pc);
+        self.unless_allowed(ok, a, o.size, o.acc, pc);
     }
 
     /// Checks an access through the result address, which is most often
@@ -662,6 +721,13 @@ impl<'a> Translator<'a> {
             Access::Ptr => self.b.ins().icmp_imm_s(IntCC::Equal, tag, shadow::PTR as i64),
         };
         ok = self.and_aligned(ok, a, size);
+        self.unless_allowed(ok, a, size, acc, pc);
+    }
+
+    /// Goes on where `ok` holds; where it does not, asks the runtime, which
+    /// knows frames and immediates too, and leaves with the exception it
+    /// raises if it refuses the access.
+    fn unless_allowed(&mut self, ok: Value, a: Value, size: u8, acc: Access, pc: usize) {
         let (good, slow) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(ok, good, &[], slow, &[]);
         self.b.seal_block(slow);
@@ -736,7 +802,27 @@ impl<'a> Translator<'a> {
             self.b.def_var(var, r);
             return;
         }
-        let a = self.addr(o, pc);
+        let a = match o.mode {
+            Mode::Fp => {
+                // What the slot held is gone; a frame's address is noted.
+                let size = o.size.max(1) as i64;
+                self.frame_slots.retain(|&at, _| at + 8 <= o.v || at >= o.v + size);
+                if ty == Ty::W && self.new_frames.contains_key(&v) {
+                    self.frame_slots.insert(o.v, v);
+                }
+                self.addr(o, pc)
+            }
+            Mode::IndFp | Mode::IndMp => {
+                // Unless it is into a new frame, an indirect store may be
+                // into this frame.
+                let (p, a) = self.indirect(o, pc);
+                if !self.new_frames.contains_key(&p) {
+                    self.frame_slots.clear();
+                }
+                a
+            }
+            _ => self.addr(o, pc),
+        };
         match ty {
             Ty::B => self.b.ins().istore8(mem(), v, a, 0),
             Ty::S16 => self.b.ins().istore16(mem(), v, a, 0),
@@ -785,9 +871,14 @@ impl<'a> Translator<'a> {
         self.goto(target);
     }
 
-    /// Goes on to the next instruction.
+    /// Goes on to the next instruction: in the current block when nothing
+    /// else reaches it. Called last in an instruction's translation.
     fn fall(&mut self, pc: usize, next: Option<usize>) {
+        debug_assert!(self.merge.is_none(), "pc {pc} falls through twice");
         match next {
+            Some(n) if !self.joins.contains(&n) && !self.resume.contains(&n) => {
+                self.merge = self.b.current_block().map(|blk| (n, blk));
+            }
             Some(n) => self.goto(n),
             None => self.leave(native::EXIT_JUMP, pc + 1),
         }
@@ -822,22 +913,33 @@ impl<'a> Translator<'a> {
         let rv = self.b.append_block_param(out, types::I32);
         self.b.set_cold_block(out);
         self.b.ins().brif(r, out, &[BlockArg::Value(r)], on, &[]);
+        self.b.seal_block(out);
+        self.b.seal_block(on);
         self.b.switch_to_block(out);
         self.b.ins().return_(&[rv]);
         self.b.switch_to_block(on);
     }
 
-    /// Runs the instruction with the interpreter.
+    /// Runs the instruction with the interpreter, then goes on.
     fn call_runtime(&mut self, pc: usize, next: Option<usize>) {
+        self.run_in_runtime(pc, true);
+        self.fall(pc, next);
+    }
+
+    /// Runs the instruction with the interpreter. The dispatcher can enter
+    /// the next instruction if `resumable`; that costs the straight-line
+    /// code there what translation knew.
+    fn run_in_runtime(&mut self, pc: usize, resumable: bool) {
         self.flush();
-        self.resume.insert(pc + 1);
+        if resumable {
+            self.resume.insert(pc + 1);
+        }
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let r = self.rt(Rt::ExecOne, &[pcv]).expect("an exit code");
         self.leave_unless_none(r);
         // Not only its operands: an exception it raised and a handler at
         // the next instruction caught may have rewritten the frame.
         self.reload_all();
-        self.fall(pc, next);
     }
 
     /// Leaves with `sys: segmentation violation` unless object `p` (not
@@ -857,11 +959,13 @@ impl<'a> Translator<'a> {
         let some = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().brif(v, some, &[], done, &[]);
+        self.b.seal_block(some);
         self.b.switch_to_block(some);
         let r = self.b.ins().uload32(mem(), v, vm::heap::REFS);
         let r = self.b.ins().iadd_imm_s(r, 1);
         self.b.ins().istore32(mem(), r, v, vm::heap::REFS);
         self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
         self.b.switch_to_block(done);
     }
 
@@ -873,10 +977,13 @@ impl<'a> Translator<'a> {
         let more = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().brif(v, some, &[], done, &[]);
+        self.b.seal_block(some);
         self.b.switch_to_block(some);
         let r = self.b.ins().uload32(mem(), v, vm::heap::REFS);
         let one = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
         self.b.ins().brif(one, last, &[], more, &[]);
+        self.b.seal_block(last);
+        self.b.seal_block(more);
         self.b.switch_to_block(last);
         self.b.set_cold_block(last);
         self.rt(Rt::Release, &[v]);
@@ -885,6 +992,7 @@ impl<'a> Translator<'a> {
         let r = self.b.ins().iadd_imm_s(r, -1);
         self.b.ins().istore32(mem(), r, v, vm::heap::REFS);
         self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
         self.b.switch_to_block(done);
     }
 
@@ -927,6 +1035,8 @@ impl<'a> Translator<'a> {
         let f = self.b.append_block_param(done, I64);
         self.b.set_cold_block(slow);
         self.b.ins().brif(full, slow, &[], fast, &[]);
+        self.b.seal_block(slow);
+        self.b.seal_block(fast);
         self.b.switch_to_block(slow);
         let g = self.rt(Rt::Frame, &[t]).expect("a frame");
         self.b.ins().jump(done, &[BlockArg::Value(g)]);
@@ -951,6 +1061,7 @@ impl<'a> Translator<'a> {
         let depth = self.b.ins().iadd_imm_s(depth, 1);
         self.b.ins().store(mem(), depth, st, STACK_DEPTH);
         self.b.ins().jump(done, &[BlockArg::Value(g)]);
+        self.b.seal_block(done);
         self.b.switch_to_block(done);
         f
     }
@@ -988,10 +1099,13 @@ impl<'a> Translator<'a> {
         let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
         let is_top = self.b.ins().icmp(IntCC::Equal, top, f);
         self.b.ins().brif(is_top, checked, &[], slow, &[]);
+        self.b.seal_block(checked);
         self.b.switch_to_block(checked);
         let t = self.b.ins().load(I64, mem(), f, REG_TYPE as i32);
         let fits = self.b.ins().icmp_imm_s(IntCC::Equal, t, want);
         self.b.ins().brif(fits, set, &[], slow, &[]);
+        self.b.seal_block(set);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         self.call_in_runtime(f, pc, target, want);
         self.b.ins().jump(enter, &[]);
@@ -1009,10 +1123,14 @@ impl<'a> Translator<'a> {
         self.b.set_cold_block(yield_);
         self.b.set_cold_block(jump);
         self.b.ins().brif(spent, yield_, &[], deeper, &[]);
+        self.b.seal_block(yield_);
+        self.b.seal_block(deeper);
         self.b.switch_to_block(yield_);
         self.leave_to(native::EXIT_YIELD, f, target);
         self.b.switch_to_block(deeper);
         self.b.ins().brif(deep, jump, &[], go, &[]);
+        self.b.seal_block(jump);
+        self.b.seal_block(go);
         self.b.switch_to_block(jump);
         self.leave_to(native::EXIT_JUMP, f, target);
         self.b.switch_to_block(go);
@@ -1025,6 +1143,7 @@ impl<'a> Translator<'a> {
         self.b.ins().store(mem(), tv, self.ctx, CTX_PC);
         self.b.ins().jump(enter, &[]);
 
+        self.b.seal_block(enter);
         self.b.switch_to_block(enter);
         let slot = self.b.ins().iconst(I64, slot);
         let callee = self.b.ins().load(I64, mem(), slot, 0);
@@ -1047,6 +1166,8 @@ impl<'a> Translator<'a> {
         let out = self.b.create_block();
         self.b.set_cold_block(out);
         self.b.ins().brif(ok, on, &[], out, &[]);
+        self.b.seal_block(on);
+        self.b.seal_block(out);
         self.b.switch_to_block(out);
         self.b.ins().return_(&[e]);
         self.b.switch_to_block(on);
@@ -1098,6 +1219,7 @@ impl<'a> Translator<'a> {
             let ok = self.b.ins().band(ok, is_top);
             let ok = self.b.ins().band(ok, not_first);
             self.b.ins().brif(ok, fast, &[], slow, &[]);
+            self.b.seal_block(fast);
             self.b.switch_to_block(fast);
             for &o in t.ptrs {
                 let p = self.b.ins().load(I64, mem(), fp, o as i32);
@@ -1119,6 +1241,7 @@ impl<'a> Translator<'a> {
         } else {
             self.b.ins().jump(slow, &[]);
         }
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let r = self.rt(Rt::Ret, &[pcv]).expect("an exit code");
@@ -1372,6 +1495,8 @@ impl<'a> Translator<'a> {
                 let done = self.b.create_block();
                 let r = self.b.append_block_param(done, I64);
                 self.b.ins().brif(wide, four, &[], one, &[]);
+                self.b.seal_block(one);
+                self.b.seal_block(four);
                 self.b.switch_to_block(one);
                 let at = self.b.ins().iadd(data, k);
                 let v = self.b.ins().uload8(I64, mem(), at, 0);
@@ -1381,6 +1506,7 @@ impl<'a> Translator<'a> {
                 let at = self.b.ins().iadd(data, k4);
                 let v = self.b.ins().uload32(mem(), at, 0);
                 self.b.ins().jump(done, &[BlockArg::Value(v)]);
+                self.b.seal_block(done);
                 self.b.switch_to_block(done);
                 self.store(&i.dst, W, r, pc);
                 self.fall(pc, next);
@@ -1461,8 +1587,34 @@ impl<'a> Translator<'a> {
             O::Frame => {
                 let f = self.frame(i.src.imm());
                 self.nonnil.insert(f);
-                self.new_frames.insert(f, self.m.types[i.src.imm() as usize]);
+                self.new_frames.insert(f, NewFrame::Typed(self.m.types[i.src.imm() as usize]));
                 self.store(&i.dst, W, f, pc);
+                self.fall(pc, next);
+            }
+            O::Mframe => {
+                // It ends at the next instruction unless it raises, so
+                // that need not be resumable: the frame's type stays known
+                // for the arguments stored next.
+                self.run_in_runtime(pc, false);
+                if i.dst.mode == Mode::Fp {
+                    // The runtime made it, of the callee's type, unless a
+                    // handler at the next instruction caught an exception:
+                    // then that pc is entered again, knowing nothing.
+                    let f = self.load(&i.dst, W, pc);
+                    let stack = self.stack();
+                    let top = self.b.ins().load(I64, mem(), stack, STACK_TOP);
+                    let other = self.b.ins().icmp(IntCC::NotEqual, f, top);
+                    self.trap_if(other, native::EXIT_JUMP, pc + 1);
+                    let ro = MemFlagsData::trusted().with_readonly();
+                    let t = self.b.ins().load(I64, ro, f, REG_TYPE as i32);
+                    let size = self.b.ins().load(I64, ro, t, vm::types::TYPE_SIZE);
+                    let map = self.b.ins().load(I64, ro, t, vm::types::TYPE_SMALL_MAP);
+                    self.nonnil.insert(f);
+                    self.new_frames.insert(f, NewFrame::Loaded { size, map });
+                    if self.slot_var(&i.dst).is_none() {
+                        self.frame_slots.insert(i.dst.v, f);
+                    }
+                }
                 self.fall(pc, next);
             }
             O::Call => self.call(i, pc, next),
@@ -1550,10 +1702,11 @@ pub fn compile(
     ctx.clear();
     ctx.func.name = UserFuncName::user(0, entry as u32);
     let resume = Translator::build(isa, m, entry, body, callees, &mut ctx.func, &mut ws.fctx);
+    let ir_insts = ctx.func.layout.blocks().map(|b| ctx.func.layout.block_insts(b).count()).sum();
     let mut ctrl = Default::default();
     let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
     if !code.buffer.relocs().is_empty() {
         return Err("compiled code needs relocation".into());
     }
-    Ok(Compiled { code: code.code_buffer().to_vec(), resume })
+    Ok(Compiled { code: code.code_buffer().to_vec(), resume, ir_insts })
 }
