@@ -189,6 +189,10 @@ pub struct Translator<'a> {
     /// by offset, until something may have written them: so the stores of
     /// arguments find the frame, whatever slot Limbo put it in.
     frame_slots: HashMap<i64, Value>,
+    /// For each of `new_frames`, the words among its first 64 that still
+    /// hold the zero a new frame starts with, as far as translation knows:
+    /// a pointer stored there replaces nil, so there is no reference to drop.
+    fresh: HashMap<Value, u64>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
@@ -296,6 +300,7 @@ impl<'a> Translator<'a> {
             kinds: HashMap::new(),
             new_frames: HashMap::new(),
             frame_slots: HashMap::new(),
+            fresh: HashMap::new(),
             frame_type: m
                 .analysis
                 .functions
@@ -402,7 +407,7 @@ impl<'a> Translator<'a> {
         let v = self.b.ins().load(I64, mem(), self.ctx, CTX_BUDGET);
         self.b.def_var(self.budget, v);
         self.dirty = 0;
-        self.frame_slots.clear();
+        self.forget_frames();
     }
 
     fn store_budget(&mut self) {
@@ -572,7 +577,28 @@ impl<'a> Translator<'a> {
     /// Forgets all that translation knows of memory, where paths join.
     fn forget_all(&mut self) {
         self.forget_pointers();
+        self.forget_frames();
+    }
+
+    /// Forgets what [`Self::frame_slots`] and [`Self::fresh`] say: memory
+    /// may have been written behind translation's back.
+    fn forget_frames(&mut self) {
         self.frame_slots.clear();
+        self.fresh.clear();
+    }
+
+    /// Notes that `size` bytes at `at` in frame `f` (one of `new_frames`)
+    /// were written; returns whether they all held zero before.
+    fn write_fresh(&mut self, f: Value, at: i64, size: u8) -> bool {
+        let Some(words) = self.fresh.get_mut(&f) else { return false };
+        let (first, last) = (at / 8, (at + (size as i64).max(1) - 1) / 8);
+        if !(0..64).contains(&first) || last >= 64 {
+            return false;
+        }
+        let mask = (first..=last).fold(0u64, |m, w| m | 1 << w);
+        let was = *words & mask == mask;
+        *words &= !mask;
+        was
     }
 
     /// Whether the base of indirect operand `o` at `pc` is a pointer slot,
@@ -816,8 +842,10 @@ impl<'a> Translator<'a> {
                 // Unless it is into a new frame, an indirect store may be
                 // into this frame.
                 let (p, a) = self.indirect(o, pc);
-                if !self.new_frames.contains_key(&p) {
-                    self.frame_slots.clear();
+                if self.new_frames.contains_key(&p) {
+                    self.write_fresh(p, o.v, o.size);
+                } else {
+                    self.forget_frames();
                 }
                 a
             }
@@ -1000,10 +1028,33 @@ impl<'a> Translator<'a> {
     /// reference of the pointer it replaces. Callers resolve `a` before
     /// they take the reference, so that a nil base raises with nothing
     /// retained, as in the interpreter.
-    fn put_ptr(&mut self, a: Value, v: Value) {
+    fn put_ptr(&mut self, (a, was_nil): (Value, bool), v: Value) {
+        if was_nil {
+            self.b.ins().store(mem(), v, a, 0);
+            return;
+        }
         let old = self.b.ins().load(I64, mem(), a, 0);
         self.b.ins().store(mem(), v, a, 0);
         self.drop_ref(old);
+    }
+
+    /// The address a pointer is stored at, for [`Self::put_ptr`], and
+    /// whether it holds nil for sure: a slot of a frame made here that
+    /// nothing has written yet.
+    fn ptr_dest(&mut self, o: &Opnd, pc: usize) -> (Value, bool) {
+        match o.mode {
+            Mode::IndFp | Mode::IndMp => {
+                let (p, a) = self.indirect(o, pc);
+                if self.new_frames.contains_key(&p) {
+                    (a, self.write_fresh(p, o.v, o.size))
+                } else {
+                    // Through an unknown pointer, perhaps into this frame.
+                    self.forget_frames();
+                    (a, false)
+                }
+            }
+            _ => (self.addr(o, pc), false),
+        }
     }
 
     /// The address of type `k` of the module, as a constant.
@@ -1441,7 +1492,7 @@ impl<'a> Translator<'a> {
                 // Both operands resolved before the count changes: a nil
                 // one raises with nothing retained.
                 let v = self.load(&i.src, W, pc);
-                let a = self.addr(&i.dst, pc);
+                let a = self.ptr_dest(&i.dst, pc);
                 self.retain(v);
                 self.put_ptr(a, v);
                 self.fall(pc, next);
@@ -1449,7 +1500,7 @@ impl<'a> Translator<'a> {
             O::New | O::Newz => {
                 // The destination first: a nil one raises before anything
                 // is made, as in the interpreter.
-                let a = self.addr(&i.dst, pc);
+                let a = self.ptr_dest(&i.dst, pc);
                 let t = self.type_addr(i.src.imm());
                 let o = self.rt(Rt::Alloc, &[t]).expect("an object");
                 self.put_ptr(a, o);
@@ -1552,7 +1603,7 @@ impl<'a> Translator<'a> {
                     }
                     _ => {
                         let at = if i.op == O::Tail { vm::list::TAIL } else { vm::list::HEAD };
-                        let d = self.addr(&i.dst, pc);
+                        let d = self.ptr_dest(&i.dst, pc);
                         let v = self.b.ins().load(I64, mem(), l, at as i32);
                         self.retain(v);
                         self.put_ptr(d, v);
@@ -1588,6 +1639,7 @@ impl<'a> Translator<'a> {
                 let f = self.frame(i.src.imm());
                 self.nonnil.insert(f);
                 self.new_frames.insert(f, NewFrame::Typed(self.m.types[i.src.imm() as usize]));
+                self.fresh.insert(f, u64::MAX);
                 self.store(&i.dst, W, f, pc);
                 self.fall(pc, next);
             }
@@ -1611,6 +1663,7 @@ impl<'a> Translator<'a> {
                     let map = self.b.ins().load(I64, ro, t, vm::types::TYPE_SMALL_MAP);
                     self.nonnil.insert(f);
                     self.new_frames.insert(f, NewFrame::Loaded { size, map });
+                    self.fresh.insert(f, u64::MAX);
                     if self.slot_var(&i.dst).is_none() {
                         self.frame_slots.insert(i.dst.v, f);
                     }
