@@ -185,10 +185,11 @@ pub struct Translator<'a> {
     /// arguments stored through them are checked against their type, not
     /// the shadow map (which has no frames).
     new_frames: HashMap<Value, NewFrame>,
-    /// Frame slots not kept in variables that hold one of `new_frames`,
-    /// by offset, until something may have written them: so the stores of
-    /// arguments find the frame, whatever slot Limbo put it in.
-    frame_slots: HashMap<i64, Value>,
+    /// Words of the frame not kept in variables whose value translation
+    /// knows, having stored or loaded it, by offset, until something may
+    /// have written them: a slot read again is not loaded again, so what is
+    /// known of its value (a new frame, a kind, not nil) holds for each read.
+    known_slots: HashMap<i64, Value>,
     /// For each of `new_frames`, the words among its first 64 that still
     /// hold the zero a new frame starts with, as far as translation knows:
     /// a pointer stored there replaces nil, so there is no reference to drop.
@@ -299,7 +300,7 @@ impl<'a> Translator<'a> {
             elems: HashMap::new(),
             kinds: HashMap::new(),
             new_frames: HashMap::new(),
-            frame_slots: HashMap::new(),
+            known_slots: HashMap::new(),
             fresh: HashMap::new(),
             frame_type: m
                 .analysis
@@ -486,14 +487,10 @@ impl<'a> Translator<'a> {
     /// access.
     fn indirect(&mut self, o: &Opnd, pc: usize) -> (Value, Value) {
         let base_slot = Opnd { mode: Mode::Fp, v: o.base as i64, ..*o };
-        let known = self.frame_slots.get(&base_slot.v).copied().filter(|_| o.mode == Mode::IndFp);
-        let p = match (self.slot_var(&base_slot), known) {
-            (Some(var), _) if o.mode == Mode::IndFp => self.b.use_var(var),
-            (_, Some(frame)) => frame,
-            _ => {
-                let base = if o.mode == Mode::IndFp { self.fp } else { self.mp };
-                self.b.ins().load(I64, mem(), base, o.base as i32)
-            }
+        let p = match self.slot_var(&base_slot) {
+            Some(var) if o.mode == Mode::IndFp => self.b.use_var(var),
+            _ if o.mode == Mode::IndFp => self.load_slot(base_slot.v),
+            _ => self.b.ins().load(I64, mem(), self.mp, o.base as i32),
         };
         if !self.nonnil.contains(&p) {
             let nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
@@ -580,11 +577,32 @@ impl<'a> Translator<'a> {
         self.forget_frames();
     }
 
-    /// Forgets what [`Self::frame_slots`] and [`Self::fresh`] say: memory
+    /// Forgets what [`Self::known_slots`] and [`Self::fresh`] say: memory
     /// may have been written behind translation's back.
     fn forget_frames(&mut self) {
-        self.frame_slots.clear();
+        self.known_slots.clear();
         self.fresh.clear();
+    }
+
+    /// The word at `off` in the frame, a slot not kept in a variable:
+    /// loaded, unless translation knows it.
+    fn load_slot(&mut self, off: i64) -> Value {
+        if let Some(&v) = self.known_slots.get(&off) {
+            return v;
+        }
+        let v = self.b.ins().load(I64, mem(), self.fp, off as i32);
+        self.known_slots.insert(off, v);
+        v
+    }
+
+    /// Notes that `size` bytes at `off` in the frame are written, with
+    /// `word` if that is what the word at `off` now holds.
+    fn write_slot(&mut self, off: i64, size: u8, word: Option<Value>) {
+        let end = off + (size as i64).max(1);
+        self.known_slots.retain(|&at, _| at + 8 <= off || at >= end);
+        if let Some(v) = word {
+            self.known_slots.insert(off, v);
+        }
     }
 
     /// Notes that `size` bytes at `at` in frame `f` (one of `new_frames`)
@@ -795,6 +813,9 @@ impl<'a> Translator<'a> {
                 _ => self.spill(o.v, var),
             }
         }
+        if o.mode == Mode::Fp && ty == Ty::W {
+            return self.load_slot(o.v);
+        }
         let a = self.addr(o, pc);
         match ty {
             Ty::B => self.b.ins().uload8(I64, mem(), a, 0),
@@ -830,12 +851,7 @@ impl<'a> Translator<'a> {
         }
         let a = match o.mode {
             Mode::Fp => {
-                // What the slot held is gone; a frame's address is noted.
-                let size = o.size.max(1) as i64;
-                self.frame_slots.retain(|&at, _| at + 8 <= o.v || at >= o.v + size);
-                if ty == Ty::W && self.new_frames.contains_key(&v) {
-                    self.frame_slots.insert(o.v, v);
-                }
+                self.write_slot(o.v, o.size, Some(v).filter(|_| ty == Ty::W));
                 self.addr(o, pc)
             }
             Mode::IndFp | Mode::IndMp => {
@@ -1052,6 +1068,10 @@ impl<'a> Translator<'a> {
                     self.forget_frames();
                     (a, false)
                 }
+            }
+            Mode::Fp => {
+                self.write_slot(o.v, o.size, None);
+                (self.addr(o, pc), false)
             }
             _ => (self.addr(o, pc), false),
         }
@@ -1665,7 +1685,7 @@ impl<'a> Translator<'a> {
                     self.new_frames.insert(f, NewFrame::Loaded { size, map });
                     self.fresh.insert(f, u64::MAX);
                     if self.slot_var(&i.dst).is_none() {
-                        self.frame_slots.insert(i.dst.v, f);
+                        self.known_slots.insert(i.dst.v, f);
                     }
                 }
                 self.fall(pc, next);

@@ -76,9 +76,9 @@ pub struct Heap {
     doomed: Vec<Ptr>,
     destroying: Cell<bool>,
     /// Free blocks of each size class, linked through their first word,
-    /// and the bytes each list holds.
+    /// and the bytes the lists hold together.
     free_blocks: [*mut u8; CLASSES],
-    free_bytes: [usize; CLASSES],
+    free_kept: usize,
     /// File descriptor numbers of `Sys->FD` objects that died, for the
     /// runtime to release.
     pub released_fds: Vec<i64>,
@@ -121,8 +121,10 @@ fn hdr(p: Ptr) -> *mut Header {
 /// the system allocator.
 const CACHED: usize = 512;
 const CLASSES: usize = CACHED / ALIGN;
-/// At most this many bytes of free blocks are kept in each class.
-const CLASS_KEEP: usize = 256 << 10;
+/// At most this many bytes of free blocks are kept, all classes together:
+/// enough for a program that frees a large structure and builds another
+/// (a binary tree of a million nodes) to reuse its blocks.
+const FREE_KEEP: usize = 32 << 20;
 
 /// The size class of an object of `size` bytes of data, if it has one.
 #[inline(always)]
@@ -173,7 +175,7 @@ impl Heap {
             doomed: Vec::new(),
             destroying: Cell::new(false),
             free_blocks: [ptr::null_mut(); CLASSES],
-            free_bytes: [0; CLASSES],
+            free_kept: 0,
             released_fds: Vec::new(),
             shadow: Shadow::new(),
             limit: default_limit(),
@@ -222,7 +224,7 @@ impl Heap {
                     self.free_blocks[c] = *(block as *mut *mut u8);
                     ptr::write_bytes(block, 0, lay.size());
                 }
-                self.free_bytes[c] -= lay.size();
+                self.free_kept -= lay.size();
                 block as *mut Header
             }
             // SAFETY: the layout is non-zero (HEADER > 0).
@@ -329,10 +331,10 @@ impl Heap {
             self.stats.bytes -= HEADER + size;
             let lay = layout(size);
             match class(size) {
-                Some(c) if self.free_bytes[c] + lay.size() <= CLASS_KEEP => {
+                Some(c) if self.free_kept + lay.size() <= FREE_KEEP => {
                     *(h as *mut *mut u8) = self.free_blocks[c];
                     self.free_blocks[c] = h as *mut u8;
-                    self.free_bytes[c] += lay.size();
+                    self.free_kept += lay.size();
                 }
                 _ => dealloc(h as *mut u8, lay),
             }
@@ -417,8 +419,8 @@ impl Heap {
                     dealloc(block, lay);
                 }
             }
-            self.free_bytes[c] = 0;
         }
+        self.free_kept = 0;
     }
 }
 
