@@ -289,3 +289,52 @@ fn note_use(uses: &mut HashMap<i64, (Use, usize)>, o: i64, u: Use) {
     }
     e.1 += 1;
 }
+
+/// At most this many array slots per function (see [`arrays`]): each
+/// keeps five variables live through its loops.
+const MAX_ARRAYS: usize = 4;
+
+/// The pointer slots through which `body` indexes arrays inside loops
+/// (`lena` and `ind*` with the array in a frame slot): compiled code keeps
+/// what it checked of their array (length, data, element type) in
+/// variables, so that a loop checks its arrays once, not at every index.
+/// Only slots no address reaches qualify (none is at or past a `lea`,
+/// `movm` or `recv` operand, lent result slots aside), so that nothing but
+/// the function's own stores and the runtime changes them; the translator
+/// forgets what it knows at both.
+pub fn arrays(m: &Module, body: &[usize]) -> Vec<i64> {
+    use dis::Opcode as O;
+    let lending_is_safe = !may_find_lent_slots(m, body);
+    // The spans of the loops: from a backward branch's target to itself.
+    let loops: Vec<(usize, usize)> = body
+        .iter()
+        .map(|&pc| (pc, &m.code[pc]))
+        .filter(|(_, i)| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
+        .filter(|&(pc, i)| (i.dst.v as usize) <= pc)
+        .map(|(pc, i)| (i.dst.v as usize, pc))
+        .collect();
+    let in_loop = |pc: usize| loops.iter().any(|&(from, to)| (from..=to).contains(&pc));
+    let mut uses: HashMap<i64, usize> = HashMap::new();
+    // The least offset an address reaches from.
+    let mut reached = i64::MAX;
+    for &pc in body {
+        let i: &Inst = &m.code[pc];
+        let info = i.op.info();
+        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
+            let addr = matches!(slot.kind(), Some(Kind::Addr | Kind::Val));
+            if addr && o.mode == Mode::Fp && !(lending_is_safe && lends_result_slot(i)) {
+                reached = reached.min(o.v);
+            }
+        }
+        let indexes = matches!(i.op, O::Lena | O::Indw | O::Indl | O::Indf | O::Indb | O::Indx);
+        if indexes && i.src.mode == Mode::Fp && i.src.v % 8 == 0 && i.src.v >= ARGS as i64 && in_loop(pc) {
+            *uses.entry(i.src.v).or_default() += 1;
+        }
+    }
+    let mut keep: Vec<(i64, usize)> = uses.into_iter().filter(|&(o, _)| o + 8 <= reached).collect();
+    keep.sort_by_key(|&(o, n)| (std::cmp::Reverse(n), o));
+    keep.truncate(MAX_ARRAYS);
+    let mut slots: Vec<i64> = keep.into_iter().map(|(o, _)| o).collect();
+    slots.sort();
+    slots
+}

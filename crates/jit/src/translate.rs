@@ -181,6 +181,8 @@ pub struct Translator<'a> {
     elems: HashMap<Value, Elem>,
     /// Pointers known to be nil or of a built-in kind, by its type.
     kinds: HashMap<Value, *const vm::types::Type>,
+    /// What is kept of the arrays in the slots `slots::arrays` chose.
+    arrays: HashMap<i64, ArrayVars>,
     /// Frames made in this function, by the value of their address:
     /// arguments stored through them are checked against their type, not
     /// the shadow map (which has no frames).
@@ -197,6 +199,22 @@ pub struct Translator<'a> {
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
+}
+
+/// What compiled code keeps of the array in a slot `slots::arrays` chose:
+/// set where an index or `lena` checked it in full, zeroed wherever the
+/// slot may have changed. While the length is not zero, the slot holds that
+/// array: the next index needs only the bounds check.
+#[derive(Clone, Copy)]
+struct ArrayVars {
+    /// Its length; 0 for nil, for elements of no bytes, or when not known.
+    len: Variable,
+    /// The length if its elements suit a word index (`interp::elem_fits`), else 0.
+    words: Variable,
+    data: Variable,
+    /// The size of its elements, and their type.
+    esize: Variable,
+    elem: Variable,
 }
 
 /// What translation knows of the type of a frame the function made.
@@ -260,6 +278,13 @@ impl<'a> Translator<'a> {
         let writable =
             slots.iter().enumerate().filter(|(_, c)| c.written).fold(BUDGET, |w, (k, _)| w | 1 << k);
         let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
+        let arrays = slots::arrays(m, body)
+            .into_iter()
+            .map(|off| {
+                let mut var = || b.declare_var(I64);
+                (off, ArrayVars { len: var(), words: var(), data: var(), esize: var(), elem: var() })
+            })
+            .collect();
         let budget = b.declare_var(I64);
         // Where inline branches join the instruction before.
         let joins: HashSet<usize> = body
@@ -299,6 +324,7 @@ impl<'a> Translator<'a> {
             objects: HashMap::new(),
             elems: HashMap::new(),
             kinds: HashMap::new(),
+            arrays,
             new_frames: HashMap::new(),
             known_slots: HashMap::new(),
             fresh: HashMap::new(),
@@ -409,6 +435,41 @@ impl<'a> Translator<'a> {
         self.b.def_var(self.budget, v);
         self.dirty = 0;
         self.forget_frames();
+        let slots: Vec<i64> = self.arrays.keys().copied().collect();
+        for off in slots {
+            self.forget_array(off);
+        }
+    }
+
+    /// Forgets the array of slot `off`, if one is kept: its slot may have
+    /// changed.
+    fn forget_array(&mut self, off: i64) {
+        if let Some(av) = self.arrays.get(&off).copied() {
+            let zero = self.b.ins().iconst(I64, 0);
+            for var in [av.len, av.words, av.data, av.esize, av.elem] {
+                self.b.def_var(var, zero);
+            }
+        }
+    }
+
+    /// Keeps what an index or `lena` just checked of array `a` (not nil):
+    /// its length `len`, element type `elem` and its size.
+    fn keep_array(&mut self, av: ArrayVars, a: Value, len: Value, elem: Value, size: Value) {
+        let data = self.b.ins().load(I64, mem(), a, vm::array::DATA as i32);
+        let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, 8);
+        let low = self.b.ins().band_imm_s(size, 7);
+        let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+        let unfit = self.b.ins().bor(small, odd);
+        let zero = self.b.ins().iconst(I64, 0);
+        let words = self.b.ins().select(unfit, zero, len);
+        // Elements of no bytes suit no byte index: such an array is not
+        // kept, and each use takes the full checks.
+        let len = self.b.ins().select(size, len, zero);
+        self.b.def_var(av.len, len);
+        self.b.def_var(av.words, words);
+        self.b.def_var(av.data, data);
+        self.b.def_var(av.esize, size);
+        self.b.def_var(av.elem, elem);
     }
 
     fn store_budget(&mut self) {
@@ -600,6 +661,10 @@ impl<'a> Translator<'a> {
     fn write_slot(&mut self, off: i64, size: u8, word: Option<Value>) {
         let end = off + (size as i64).max(1);
         self.known_slots.retain(|&at, _| at + 8 <= off || at >= end);
+        let arrays: Vec<i64> = self.arrays.keys().copied().filter(|&at| at < end && off < at + 8).collect();
+        for at in arrays {
+            self.forget_array(at);
+        }
         if let Some(v) = word {
             self.known_slots.insert(off, v);
         }
@@ -1475,32 +1540,16 @@ impl<'a> Translator<'a> {
                 self.branch(c, pc, target(), next);
             }
             O::Indx | O::Indw | O::Indf | O::Indb | O::Indl => {
-                use vm::array::{DATA, ELEM, LEN};
-                let a = self.load(&i.src, W, pc);
-                let k = self.load(&i.dst, W, pc);
-                // Nil has no elements: a bounds error, as in the interpreter.
-                let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
-                self.trap_if(nil, native::EXIT_BOUNDS, pc);
-                self.check_kind(a, &vm::array::ARRAY, pc);
-                let len = self.b.ins().load(I64, mem(), a, LEN as i32);
-                let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
-                self.trap_if(out, native::EXIT_BOUNDS, pc);
-                let elem = self.b.ins().load(I64, mem(), a, ELEM as i32);
-                let size = self.b.ins().load(I64, mem(), elem, 0);
                 let width = vm::interp::index_width(i.op) as i64;
-                if width > 0 {
-                    // As `interp::elem_fits`: as large, whole words for words.
-                    let mut unfit = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
-                    if width >= 8 {
-                        let low = self.b.ins().band_imm_s(size, 7);
-                        let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-                        unfit = self.b.ins().bor(unfit, odd);
+                let kept = self.arrays.get(&i.src.v).copied().filter(|_| i.src.mode == Mode::Fp);
+                let (at, elem) = match kept {
+                    Some(av) => self.index_kept(i, av, width, pc),
+                    None => {
+                        let a = self.load(&i.src, W, pc);
+                        let k = self.load(&i.dst, W, pc);
+                        self.index_checked(a, k, width, pc, None)
                     }
-                    self.trap_if(unfit, native::EXIT_BOUNDS, pc);
-                }
-                let data = self.b.ins().load(I64, mem(), a, DATA as i32);
-                let off = self.b.ins().imul(k, size);
-                let at = self.b.ins().iadd(data, off);
+                };
                 self.nonnil.insert(at);
                 if width > 0 {
                     self.elems.insert(at, Elem { width, ty: elem });
@@ -1524,6 +1573,34 @@ impl<'a> Translator<'a> {
                 let t = self.type_addr(i.src.imm());
                 let o = self.rt(Rt::Alloc, &[t]).expect("an object");
                 self.put_ptr(a, o);
+                self.fall(pc, next);
+            }
+            O::Lena if i.src.mode == Mode::Fp && self.arrays.contains_key(&i.src.v) => {
+                let av = self.arrays[&i.src.v];
+                // The length kept, if not 0; else the full checks, which keep it.
+                let (slow, done) = (self.b.create_block(), self.b.create_block());
+                let n = self.b.append_block_param(done, I64);
+                let len = self.b.use_var(av.len);
+                self.b.ins().brif(len, done, &[BlockArg::Value(len)], slow, &[]);
+                self.b.seal_block(slow);
+                self.b.switch_to_block(slow);
+                let known = self.known_slots.clone();
+                let p = self.load(&i.src, W, pc);
+                let some = self.b.create_block();
+                let zero = self.b.ins().iconst(I64, 0);
+                self.b.ins().brif(p, some, &[], done, &[BlockArg::Value(zero)]);
+                self.b.seal_block(some);
+                self.b.switch_to_block(some);
+                self.check_kind(p, &vm::array::ARRAY, pc);
+                let v = self.b.ins().load(I64, mem(), p, vm::array::LEN as i32);
+                let elem = self.b.ins().load(I64, mem(), p, vm::array::ELEM as i32);
+                let size = self.b.ins().load(I64, mem(), elem, 0);
+                self.keep_array(av, p, v, elem, size);
+                self.b.ins().jump(done, &[BlockArg::Value(v)]);
+                self.known_slots = known;
+                self.b.seal_block(done);
+                self.b.switch_to_block(done);
+                self.store(&i.dst, W, n, pc);
                 self.fall(pc, next);
             }
             O::Lena | O::Lenc => {
@@ -1697,6 +1774,75 @@ impl<'a> Translator<'a> {
     }
 
     /// Integer arithmetic on bytes (wrapping in 8 bits) or words.
+    /// `ind*` through a slot whose array is kept: the bounds check alone
+    /// while the array is known, else the full checks, which keep it.
+    /// Returns the element's address and the element type.
+    fn index_kept(&mut self, i: &Inst, av: ArrayVars, width: i64, pc: usize) -> (Value, Value) {
+        let k = self.load(&i.dst, Ty::W, pc);
+        let limit = self.b.use_var(if width >= 8 { av.words } else { av.len });
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, k, limit);
+        let (fast, slow, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let at = self.b.append_block_param(done, I64);
+        let elem = self.b.append_block_param(done, I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(inside, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let (data, size, ty) = (self.b.use_var(av.data), self.b.use_var(av.esize), self.b.use_var(av.elem));
+        let off = self.b.ins().imul(k, size);
+        let a = self.b.ins().iadd(data, off);
+        self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
+        self.b.switch_to_block(slow);
+        // What the full checks learn holds only on their path.
+        let known = self.known_slots.clone();
+        let p = self.load(&i.src, Ty::W, pc);
+        let (a, ty) = self.index_checked(p, k, width, pc, Some(av));
+        self.known_slots = known;
+        self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        (at, elem)
+    }
+
+    /// `ind*` of index `k` into array `a`, every check inline; keeps the
+    /// array in `keep`. Returns the element's address and the element type.
+    fn index_checked(
+        &mut self,
+        a: Value,
+        k: Value,
+        width: i64,
+        pc: usize,
+        keep: Option<ArrayVars>,
+    ) -> (Value, Value) {
+        use vm::array::{DATA, ELEM, LEN};
+        // Nil has no elements: a bounds error, as in the interpreter.
+        let nil = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+        self.trap_if(nil, native::EXIT_BOUNDS, pc);
+        self.check_kind(a, &vm::array::ARRAY, pc);
+        let len = self.b.ins().load(I64, mem(), a, LEN as i32);
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, k, len);
+        self.trap_if(out, native::EXIT_BOUNDS, pc);
+        let elem = self.b.ins().load(I64, mem(), a, ELEM as i32);
+        let size = self.b.ins().load(I64, mem(), elem, 0);
+        if width > 0 {
+            // As `interp::elem_fits`: as large, whole words for words.
+            let mut unfit = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
+            if width >= 8 {
+                let low = self.b.ins().band_imm_s(size, 7);
+                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+                unfit = self.b.ins().bor(unfit, odd);
+            }
+            self.trap_if(unfit, native::EXIT_BOUNDS, pc);
+        }
+        if let Some(av) = keep {
+            self.keep_array(av, a, len, elem, size);
+        }
+        let data = self.b.ins().load(I64, mem(), a, DATA as i32);
+        let off = self.b.ins().imul(k, size);
+        (self.b.ins().iadd(data, off), elem)
+    }
+
     fn int_op(
         &mut self,
         i: &Inst,

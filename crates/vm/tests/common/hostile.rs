@@ -8,6 +8,7 @@ const SEGV: &str = "sys: segmentation violation";
 const NILREF: &str = "dereference of nil";
 const FRAME: &str = "bad frame";
 const PC: &str = "illegal dis instruction";
+const BOUNDS: &str = "array bounds error";
 
 /// (what the program does, its body, the exception it must raise); a line
 /// `--` ends the body and starts its module data (`ops_program`'s `extra`).
@@ -100,6 +101,28 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
             SEGV,
         ),
         ("recv past the frame", "newcm $4096,96(fp)\nmovw $1234567,160(fp)\nrecv 96(fp),392(fp)", SEGV),
+        // A loop indexes the array in a slot, then puts a shorter array
+        // there: inline, by the runtime, by a callee given the slot for its
+        // result. The next index is out of bounds.
+        (
+            "an array slot rewritten inside a loop",
+            "newa $3,$5,96(fp)\nnewa $1,$5,104(fp)\nmovw $0,160(fp)\n<loop>:\nindw 96(fp),168(fp),160(fp)\n\
+             movw $7,0(168(fp))\nmovp 104(fp),96(fp)\naddw $1,160(fp)\nbltw 160(fp),$3,$<loop>",
+            BOUNDS,
+        ),
+        (
+            "an array slot sliced inside a loop",
+            "newa $3,$5,96(fp)\nmovw $0,160(fp)\n<loop>:\nindw 96(fp),168(fp),160(fp)\n\
+             movw $7,0(168(fp))\nslicea $0,$1,96(fp)\naddw $1,160(fp)\nbltw 160(fp),$3,$<loop>",
+            BOUNDS,
+        ),
+        (
+            "an array slot replaced by a callee's result inside a loop",
+            "newa $3,$5,96(fp)\nmovw $0,160(fp)\n<loop>:\nindw 96(fp),168(fp),160(fp)\n\
+             movw $7,0(168(fp))\nframe $2,200(fp)\nlea 96(fp),32(200(fp))\ncall 200(fp),$<f>\n\
+             addw $1,160(fp)\nbltw 160(fp),$3,$<loop>\nret\n<f>:\nnewa $1,$5,0(32(fp))",
+            BOUNDS,
+        ),
         (
             "a case table's count rewritten past module data",
             "movl 48(mp),32(mp)\ncase 160(fp),32(mp)\n<d>:\n--\nmp 56 f0\nword @mp+32,0,<d>\nlong @mp+48,1000",
