@@ -212,9 +212,9 @@ struct ArrayVars {
     /// The length if its elements suit a word index (`interp::elem_fits`), else 0.
     words: Variable,
     data: Variable,
-    /// The size of its elements, and their type.
+    /// The size of its elements, and whether their first word is a pointer.
     esize: Variable,
-    elem: Variable,
+    first: Variable,
 }
 
 /// What translation knows of the type of a frame the function made.
@@ -228,12 +228,12 @@ enum NewFrame {
 }
 
 /// An element address `indw`, `indl`, `indf` or `indb` computed: the bytes
-/// the element has for sure (aligned, `interp::elem_fits`), and the
-/// array's element type.
+/// the element has for sure (aligned, `interp::elem_fits`), and whether the
+/// element type's first word is a pointer (1) or plain data (0).
 #[derive(Clone, Copy)]
 struct Elem {
     width: i64,
-    ty: Value,
+    first: Value,
 }
 
 /// What compiling a function gives: its code, and the pcs it can be
@@ -282,7 +282,7 @@ impl<'a> Translator<'a> {
             .into_iter()
             .map(|off| {
                 let mut var = || b.declare_var(I64);
-                (off, ArrayVars { len: var(), words: var(), data: var(), esize: var(), elem: var() })
+                (off, ArrayVars { len: var(), words: var(), data: var(), esize: var(), first: var() })
             })
             .collect();
         let budget = b.declare_var(I64);
@@ -446,16 +446,16 @@ impl<'a> Translator<'a> {
     fn forget_array(&mut self, off: i64) {
         if let Some(av) = self.arrays.get(&off).copied() {
             let zero = self.b.ins().iconst(I64, 0);
-            for var in [av.len, av.words, av.data, av.esize, av.elem] {
+            for var in [av.len, av.words, av.data, av.esize, av.first] {
                 self.b.def_var(var, zero);
             }
         }
     }
 
-    /// Keeps what an index or `lena` just checked of array `a` (not nil):
-    /// its length `len`, element type `elem` and its size.
-    fn keep_array(&mut self, av: ArrayVars, a: Value, len: Value, elem: Value, size: Value) {
-        let data = self.b.ins().load(I64, mem(), a, vm::array::DATA as i32);
+    /// Keeps what an index or `lena` just checked of an array: its length
+    /// `len`, its `data`, its elements' `size` and whether their `first`
+    /// word is a pointer.
+    fn keep_array(&mut self, av: ArrayVars, len: Value, data: Value, size: Value, first: Value) {
         let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, 8);
         let low = self.b.ins().band_imm_s(size, 7);
         let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
@@ -469,7 +469,7 @@ impl<'a> Translator<'a> {
         self.b.def_var(av.words, words);
         self.b.def_var(av.data, data);
         self.b.def_var(av.esize, size);
-        self.b.def_var(av.elem, elem);
+        self.b.def_var(av.first, first);
     }
 
     fn store_budget(&mut self) {
@@ -593,11 +593,8 @@ impl<'a> Translator<'a> {
         if o.acc == Access::Read {
             return;
         }
-        let map =
-            self.b.ins().load(I64, MemFlagsData::trusted().with_readonly(), e.ty, vm::types::TYPE_SMALL_MAP);
-        let first = self.b.ins().band_imm_s(map, 1);
         let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
-        let ok = self.b.ins().icmp_imm_s(want, first, 0);
+        let ok = self.b.ins().icmp_imm_s(want, e.first, 0);
         self.unless_allowed(ok, a, o.size, o.acc, pc);
     }
 
@@ -1552,7 +1549,7 @@ impl<'a> Translator<'a> {
                 };
                 self.nonnil.insert(at);
                 if width > 0 {
-                    self.elems.insert(at, Elem { width, ty: elem });
+                    self.elems.insert(at, Elem { width, first: elem });
                 }
                 self.store(&i.mid, W, at, pc);
                 self.fall(pc, next);
@@ -1595,7 +1592,9 @@ impl<'a> Translator<'a> {
                 let v = self.b.ins().load(I64, mem(), p, vm::array::LEN as i32);
                 let elem = self.b.ins().load(I64, mem(), p, vm::array::ELEM as i32);
                 let size = self.b.ins().load(I64, mem(), elem, 0);
-                self.keep_array(av, p, v, elem, size);
+                let first = self.first_word_pointer(elem);
+                let data = self.b.ins().load(I64, mem(), p, vm::array::DATA as i32);
+                self.keep_array(av, v, data, size, first);
                 self.b.ins().jump(done, &[BlockArg::Value(v)]);
                 self.known_slots = known;
                 self.b.seal_block(done);
@@ -1776,7 +1775,8 @@ impl<'a> Translator<'a> {
     /// Integer arithmetic on bytes (wrapping in 8 bits) or words.
     /// `ind*` through a slot whose array is kept: the bounds check alone
     /// while the array is known, else the full checks, which keep it.
-    /// Returns the element's address and the element type.
+    /// Returns the element's address and whether the element's first word
+    /// is a pointer.
     fn index_kept(&mut self, i: &Inst, av: ArrayVars, width: i64, pc: usize) -> (Value, Value) {
         let k = self.load(&i.dst, Ty::W, pc);
         let limit = self.b.use_var(if width >= 8 { av.words } else { av.len });
@@ -1789,7 +1789,7 @@ impl<'a> Translator<'a> {
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let (data, size, ty) = (self.b.use_var(av.data), self.b.use_var(av.esize), self.b.use_var(av.elem));
+        let (data, size, ty) = (self.b.use_var(av.data), self.b.use_var(av.esize), self.b.use_var(av.first));
         let off = self.b.ins().imul(k, size);
         let a = self.b.ins().iadd(data, off);
         self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
@@ -1800,13 +1800,26 @@ impl<'a> Translator<'a> {
         let (a, ty) = self.index_checked(p, k, width, pc, Some(av));
         self.known_slots = known;
         self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
+        // All the full checks' blocks are out of the way of the loop.
+        let slow_blocks = done.as_u32() + 1..self.b.func.dfg.num_blocks() as u32;
+        for k in slow_blocks {
+            self.b.set_cold_block(ir::Block::from_u32(k));
+        }
         self.b.seal_block(done);
         self.b.switch_to_block(done);
         (at, elem)
     }
 
+    /// Whether the first word of elements of type `elem` is a pointer: 1 or 0.
+    fn first_word_pointer(&mut self, elem: Value) -> Value {
+        let ro = MemFlagsData::trusted().with_readonly();
+        let map = self.b.ins().load(I64, ro, elem, vm::types::TYPE_SMALL_MAP);
+        self.b.ins().band_imm_s(map, 1)
+    }
+
     /// `ind*` of index `k` into array `a`, every check inline; keeps the
-    /// array in `keep`. Returns the element's address and the element type.
+    /// array in `keep`. Returns the element's address and whether the
+    /// element's first word is a pointer.
     fn index_checked(
         &mut self,
         a: Value,
@@ -1835,12 +1848,13 @@ impl<'a> Translator<'a> {
             }
             self.trap_if(unfit, native::EXIT_BOUNDS, pc);
         }
-        if let Some(av) = keep {
-            self.keep_array(av, a, len, elem, size);
-        }
+        let first = self.first_word_pointer(elem);
         let data = self.b.ins().load(I64, mem(), a, DATA as i32);
+        if let Some(av) = keep {
+            self.keep_array(av, len, data, size, first);
+        }
         let off = self.b.ins().imul(k, size);
-        (self.b.ins().iadd(data, off), elem)
+        (self.b.ins().iadd(data, off), first)
     }
 
     fn int_op(
