@@ -29,8 +29,8 @@ use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK};
 use vm::shadow::{self, Access};
 use vm::stack::{
-    frame_allows, LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_DEPTH, STACK_LIMIT,
-    STACK_SP, STACK_TOP,
+    frame_allows, LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_LIMIT, STACK_SP,
+    STACK_TOP,
 };
 
 use crate::{glue, slots};
@@ -196,6 +196,9 @@ pub struct Translator<'a> {
     /// hold the zero a new frame starts with, as far as translation knows:
     /// a pointer stored there replaces nil, so there is no reference to drop.
     fresh: HashMap<Value, u64>,
+    /// The frame `frame` made last, while it is still the newest on the
+    /// stack: until the runtime or a call may have made or freed frames.
+    top: Option<Value>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
@@ -328,6 +331,7 @@ impl<'a> Translator<'a> {
             new_frames: HashMap::new(),
             known_slots: HashMap::new(),
             fresh: HashMap::new(),
+            top: None,
             frame_type: m
                 .analysis
                 .functions
@@ -640,6 +644,7 @@ impl<'a> Translator<'a> {
     fn forget_frames(&mut self) {
         self.known_slots.clear();
         self.fresh.clear();
+        self.top = None;
     }
 
     /// The word at `off` in the frame, a slot not kept in a variable:
@@ -1190,9 +1195,6 @@ impl<'a> Translator<'a> {
         self.b.ins().store(mem(), t, g, REG_TYPE as i32);
         self.b.ins().store(mem(), g, st, STACK_TOP);
         self.b.ins().store(mem(), end, st, STACK_SP);
-        let depth = self.b.ins().load(I64, mem(), st, STACK_DEPTH);
-        let depth = self.b.ins().iadd_imm_s(depth, 1);
-        self.b.ins().store(mem(), depth, st, STACK_DEPTH);
         self.b.ins().jump(done, &[BlockArg::Value(g)]);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
@@ -1228,15 +1230,24 @@ impl<'a> Translator<'a> {
         let (checked, set, slow, enter) =
             (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(slow);
-        let st = self.stack();
-        let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
-        let is_top = self.b.ins().icmp(IntCC::Equal, top, f);
-        self.b.ins().brif(is_top, checked, &[], slow, &[]);
-        self.b.seal_block(checked);
-        self.b.switch_to_block(checked);
-        let t = self.b.ins().load(I64, mem(), f, REG_TYPE as i32);
-        let fits = self.b.ins().icmp_imm_s(IntCC::Equal, t, want);
-        self.b.ins().brif(fits, set, &[], slow, &[]);
+        // A frame this function just made, of the callee's type, passes.
+        let made = match self.new_frames.get(&f) {
+            Some(NewFrame::Typed(t)) => self.top == Some(f) && *t as *const vm::types::Type as i64 == want,
+            _ => false,
+        };
+        if made {
+            self.b.ins().jump(set, &[]);
+        } else {
+            let st = self.stack();
+            let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
+            let is_top = self.b.ins().icmp(IntCC::Equal, top, f);
+            self.b.ins().brif(is_top, checked, &[], slow, &[]);
+            self.b.seal_block(checked);
+            self.b.switch_to_block(checked);
+            let t = self.b.ins().load(I64, mem(), f, REG_TYPE as i32);
+            let fits = self.b.ins().icmp_imm_s(IntCC::Equal, t, want);
+            self.b.ins().brif(fits, set, &[], slow, &[]);
+        }
         self.b.seal_block(set);
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
@@ -1364,9 +1375,6 @@ impl<'a> Translator<'a> {
             let older = self.b.ins().load(I64, mem(), link, 0);
             self.b.ins().store(mem(), older, st, STACK_TOP);
             self.b.ins().store(mem(), link, st, STACK_SP);
-            let depth = self.b.ins().load(I64, mem(), st, STACK_DEPTH);
-            let depth = self.b.ins().iadd_imm_s(depth, -1);
-            self.b.ins().store(mem(), depth, st, STACK_DEPTH);
             self.b.ins().store(mem(), caller, self.ctx, CTX_FP);
             self.b.ins().store(mem(), lr, self.ctx, CTX_PC);
             let e = self.b.ins().iconst(types::I32, native::EXIT_RET as i64);
@@ -1736,6 +1744,7 @@ impl<'a> Translator<'a> {
                 self.nonnil.insert(f);
                 self.new_frames.insert(f, NewFrame::Typed(self.m.types[i.src.imm() as usize]));
                 self.fresh.insert(f, u64::MAX);
+                self.top = Some(f);
                 self.store(&i.dst, W, f, pc);
                 self.fall(pc, next);
             }

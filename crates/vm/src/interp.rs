@@ -318,9 +318,7 @@ fn unwind_to(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, fp: *mut u8) {
     }
     cpu.fp = fp;
     // SAFETY: fp is a live frame.
-    if let Some(k) = p.stack.index_of(unsafe { Addr::new(fp) }) {
-        p.stack.truncate(&mut vm.heap, k + 1);
-    }
+    p.stack.free_above(&mut vm.heap, Some(unsafe { Addr::new(fp) }));
 }
 
 /// The handler of `m` covering `pc` for exception `name`: its pc, the
@@ -1023,9 +1021,7 @@ fn step(vm: &mut Vm, p: &mut Prog, cpu: &mut Cpu, i: &Inst) -> Result<Next, Trap
             if !p.stack.pop(heap!(), f) {
                 // Frames above the returning one (allocated and never
                 // called) go with it.
-                if let Some(k) = p.stack.index_of(f) {
-                    p.stack.truncate(heap!(), k);
-                }
+                p.stack.free_from(heap!(), f);
             }
             cpu.fp = caller;
             cpu.pc = lr;

@@ -507,7 +507,7 @@ impl Vm {
         // hold their callers' module links.
         let mut links = Vec::new();
         p.stack.caller_links(&mut |ml| links.push(ml));
-        p.stack.truncate(&mut self.heap, 0);
+        p.stack.free_above(&mut self.heap, None);
         for ml in links {
             self.heap.dec(ml);
         }

@@ -77,8 +77,6 @@ pub struct Stack {
     sp: usize,
     /// The newest live frame, 0 when there is none.
     top: usize,
-    /// Number of live frames.
-    depth: usize,
     /// Bytes of segments of all the VM's stacks, this one's included: the
     /// frames' share of memory, which has a limit ([`crate::heap::Heap::exhausted`]).
     usage: Rc<Cell<usize>>,
@@ -123,7 +121,6 @@ pub const STACK_BASE: i32 = std::mem::offset_of!(Stack, base) as i32;
 pub const STACK_LIMIT: i32 = std::mem::offset_of!(Stack, limit) as i32;
 pub const STACK_SP: i32 = std::mem::offset_of!(Stack, sp) as i32;
 pub const STACK_TOP: i32 = std::mem::offset_of!(Stack, top) as i32;
-pub const STACK_DEPTH: i32 = std::mem::offset_of!(Stack, depth) as i32;
 
 impl Stack {
     pub fn new() -> Stack {
@@ -135,7 +132,7 @@ impl Stack {
         let seg = Segment::new(FIRST_SEGMENT);
         let (base, limit) = (seg.base(), seg.end());
         usage.set(usage.get() + seg.bytes());
-        Stack { segs: vec![seg], cur: 0, base, limit, sp: base, top: 0, depth: 0, usage }
+        Stack { segs: vec![seg], cur: 0, base, limit, sp: base, top: 0, usage }
     }
 
     /// Allocates a zeroed frame of type `t` with its type register set.
@@ -162,7 +159,6 @@ impl Stack {
             (f as *mut u64).add(REG_TYPE / 8).write(t as *const Type as u64);
         }
         self.top = f;
-        self.depth += 1;
         // SAFETY: as above.
         unsafe { Addr::new(f as *mut u8) }
     }
@@ -210,11 +206,6 @@ impl Stack {
         self.top
     }
 
-    /// Number of live frames.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// The frame allocated before live frame `f` (0 for the oldest).
     #[inline(always)]
     fn link(f: usize) -> usize {
@@ -228,7 +219,6 @@ impl Stack {
         let f = self.top;
         let link = f - LINK;
         self.top = Self::link(f);
-        self.depth -= 1;
         if link == self.base && self.cur > 0 {
             self.prev_segment();
         } else {
@@ -244,16 +234,40 @@ impl Stack {
         self.enter_segment(sp);
     }
 
-    /// Frees every frame from the `depth`-th on, dropping the references in
-    /// their pointer slots.
-    pub fn truncate(&mut self, heap: &mut Heap, depth: usize) {
-        while self.depth > depth {
+    /// Frees the frames newer than live frame `f` (every frame, for
+    /// none), dropping the references in their pointer slots; nothing if
+    /// `f` is not a live frame. Returns whether it was.
+    pub fn free_above(&mut self, heap: &mut Heap, f: Option<Addr>) -> bool {
+        let f = f.map_or(0, |f| f.ptr() as usize);
+        if f != 0 && !self.holds(f) {
+            return false;
+        }
+        while self.top != f {
             // SAFETY: top is a live frame of this stack; its type register
             // was written by `alloc`.
             let a = unsafe { Addr::new(self.top as *mut u8) };
             a.dec_ptrs(heap, frame_type(a));
             self.unlink_top();
         }
+        true
+    }
+
+    /// Frees live frame `f` and the frames newer than it; nothing if `f`
+    /// is not a live frame.
+    pub fn free_from(&mut self, heap: &mut Heap, f: Addr) {
+        if self.free_above(heap, Some(f)) {
+            f.dec_ptrs(heap, frame_type(f));
+            self.unlink_top();
+        }
+    }
+
+    /// Whether `f` is a live frame.
+    fn holds(&self, f: usize) -> bool {
+        let mut x = self.top;
+        while x != 0 && x != f {
+            x = Self::link(x);
+        }
+        x == f
     }
 
     /// Frees frame `f`, which must be the top frame, and returns true; false
@@ -276,21 +290,6 @@ impl Stack {
     #[inline(always)]
     pub fn in_segment(&self, addr: usize) -> bool {
         addr.wrapping_sub(self.base) < self.limit - self.base
-    }
-
-    /// The position of frame `f` among the live frames.
-    pub fn index_of(&self, f: Addr) -> Option<usize> {
-        let f = f.ptr() as usize;
-        let mut x = self.top;
-        let mut k = self.depth;
-        while x != 0 {
-            k -= 1;
-            if x == f {
-                return Some(k);
-            }
-            x = Self::link(x);
-        }
-        None
     }
 
     /// The live frame whose bytes hold `addr`, searched from the newest:
@@ -372,7 +371,7 @@ mod tests {
     use super::*;
 
     /// Frames pushed across several segments pop back in order, and the
-    /// links keep `index_of`, `truncate` and `roots` working.
+    /// links keep `free_above`, `free_from` and `roots` working.
     #[test]
     fn frames_cross_segments() {
         let mut heap = Heap::new();
@@ -389,10 +388,8 @@ mod tests {
             assert!(unsafe { f.offset(t.ptrs[0] as usize) }.p().is_null());
             frames.push(f);
         }
-        assert_eq!(s.depth(), 3000);
         assert_eq!(s.top(), frames.last().copied());
-        assert_eq!(s.index_of(frames[1234]), Some(1234));
-        assert_eq!(s.index_of(frames[0]), Some(0));
+        assert!(s.holds(frames[1234].ptr() as usize) && s.holds(frames[0].ptr() as usize));
         // A pointer in a frame is a root.
         let o = heap.alloc(&crate::types::WORD, 0);
         // SAFETY: the pointer slot of a live frame.
@@ -405,16 +402,17 @@ mod tests {
         assert_eq!(n, 1);
         assert!(!s.pop(&mut heap, frames[2998]));
         assert!(s.pop(&mut heap, frames[2999]));
-        s.truncate(&mut heap, 1000);
+        assert!(s.free_above(&mut heap, Some(frames[999])));
         assert_eq!(s.top(), Some(frames[999]));
+        assert!(!s.free_above(&mut heap, Some(frames[1500])));
         // Allocation resumes where the popped frames were.
         let f = s.alloc(small);
         assert_eq!(f, frames[1000]);
-        s.truncate(&mut heap, 5);
+        s.free_from(&mut heap, frames[5]);
         assert_eq!(heap.stats().objects, 0);
         s.forget_top();
         assert_eq!(s.top(), Some(frames[3]));
-        s.truncate(&mut heap, 0);
+        assert!(s.free_above(&mut heap, None));
         assert_eq!(s.top(), None);
         assert_eq!(s.alloc(small), frames[0]);
     }

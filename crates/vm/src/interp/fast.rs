@@ -552,9 +552,7 @@ fn h_ret(st: &mut St, ip: *const XInst) -> *const XInst {
     if !st.p.stack.pop(heap, f) {
         // Frames above the returning one (allocated and never called) go
         // with it.
-        if let Some(k) = st.p.stack.index_of(f) {
-            st.p.stack.truncate(heap, k);
-        }
+        st.p.stack.free_from(heap, f);
     }
     st.fp = caller;
     if !mr.is_null() {
