@@ -748,34 +748,57 @@ impl<'a> Translator<'a> {
         self.b.seal_block(has_caller);
         self.b.switch_to_block(has_caller);
         let t = self.b.ins().load(I64, mem(), caller, REG_TYPE as i32);
-        let fsize = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SIZE);
-        let map = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SMALL_MAP);
         let o = self.b.ins().isub(a, caller);
-        // Past the registers, inside the frame and its first 64 words.
-        let past_regs = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, o, REG_RET as i64);
-        let below = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, o, 512);
-        let end = self.b.ins().iadd_imm_s(o, size as i64);
-        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, fsize);
-        let mut ok = self.b.ins().band(past_regs, below);
-        ok = self.b.ins().band(ok, fits);
-        ok = self.and_aligned(ok, o, size);
-        let word = self.b.ins().ushr_imm_s(o, 3);
-        let word = self.b.ins().band_imm_s(word, 63);
-        let bit = self.b.ins().ushr(map, word);
-        let bit = self.b.ins().band_imm_s(bit, 1);
-        match acc {
-            Access::Read => {}
-            Access::Write => {
-                let plain = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
-                ok = self.b.ins().band(ok, plain);
+        let ok = if size == 8 {
+            // A whole word: aligned, in the first 64 words, and a word of
+            // the kind the access needs (`Type::frame_words`, `small_map`).
+            let ro = MemFlagsData::trusted().with_readonly();
+            let map = match acc {
+                Access::Write => self.b.ins().load(I64, ro, t, vm::types::TYPE_FRAME_WORDS),
+                Access::Ptr => self.b.ins().load(I64, ro, t, vm::types::TYPE_SMALL_MAP),
+                Access::Read => {
+                    let words = self.b.ins().load(I64, ro, t, vm::types::TYPE_FRAME_WORDS);
+                    let ptrs = self.b.ins().load(I64, ro, t, vm::types::TYPE_SMALL_MAP);
+                    self.b.ins().bor(words, ptrs)
+                }
+            };
+            let stray = self.b.ins().band_imm_s(o, !(63 << 3));
+            let placed = self.b.ins().icmp_imm_s(IntCC::Equal, stray, 0);
+            let word = self.b.ins().ushr_imm_s(o, 3);
+            let bit = self.b.ins().ushr(map, word);
+            let bit = self.b.ins().band_imm_s(bit, 1);
+            let kind = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+            self.b.ins().band(placed, kind)
+        } else {
+            let fsize = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SIZE);
+            let map = self.b.ins().load(I64, mem(), t, vm::types::TYPE_SMALL_MAP);
+            // Past the registers, inside the frame and its first 64 words.
+            let past_regs = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, o, REG_RET as i64);
+            let below = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, o, 512);
+            let end = self.b.ins().iadd_imm_s(o, size as i64);
+            let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, fsize);
+            let mut ok = self.b.ins().band(past_regs, below);
+            ok = self.b.ins().band(ok, fits);
+            ok = self.and_aligned(ok, o, size);
+            let word = self.b.ins().ushr_imm_s(o, 3);
+            let word = self.b.ins().band_imm_s(word, 63);
+            let bit = self.b.ins().ushr(map, word);
+            let bit = self.b.ins().band_imm_s(bit, 1);
+            match acc {
+                Access::Read => ok,
+                Access::Write => {
+                    let plain = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0);
+                    self.b.ins().band(ok, plain)
+                }
+                Access::Ptr => {
+                    let ptr = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
+                    self.b.ins().band(ok, ptr)
+                }
             }
-            Access::Ptr => {
-                let ptr = self.b.ins().icmp_imm_s(IntCC::NotEqual, bit, 0);
-                ok = self.b.ins().band(ok, ptr);
-            }
-        }
+        };
         self.b.ins().brif(ok, done, &[], other, &[]);
         self.b.seal_block(other);
+        self.b.set_cold_block(other);
         self.b.switch_to_block(other);
         self.check_access(a, size, acc, pc);
         self.b.ins().jump(done, &[]);

@@ -43,6 +43,12 @@ pub struct Type {
     /// its size for records, 0 for the built-in kinds, whose insides only
     /// their instructions touch. Compiled code bounds field accesses by it.
     pub field_bytes: usize,
+    /// For a frame of this type, bit `k` set when word `k` (of the first
+    /// 64) is plain data a result may be written to: past the registers,
+    /// inside the type's size, not a pointer slot. Compiled code checks a
+    /// write through a callee's result address with it in a few
+    /// instructions.
+    pub frame_words: u64,
 }
 
 /// Words of a record whose tags fit [`Type::object_tags`] beside its header's.
@@ -52,6 +58,7 @@ pub const OBJECT_TAG_WORDS: usize = 31;
 pub const TYPE_SIZE: i32 = std::mem::offset_of!(Type, size) as i32;
 pub const TYPE_SMALL_MAP: i32 = std::mem::offset_of!(Type, small_map) as i32;
 pub const TYPE_FIELD_BYTES: i32 = std::mem::offset_of!(Type, field_bytes) as i32;
+pub const TYPE_FRAME_WORDS: i32 = std::mem::offset_of!(Type, frame_words) as i32;
 
 impl Type {
     pub const fn new(size: usize, ptrs: &'static [u32], kind: Kind) -> Type {
@@ -76,7 +83,15 @@ impl Type {
             }
         }
         let field_bytes = if matches!(kind, Kind::Record | Kind::Fd) { size } else { 0 };
-        Type { size, ptrs, kind, small_map, object_tags, field_bytes }
+        let mut frame_words = 0u64;
+        let mut w = crate::stack::REG_RET / 8;
+        while w < 64 && (w + 1) * 8 <= size {
+            if small_map & 1 << w == 0 {
+                frame_words |= 1 << w;
+            }
+            w += 1;
+        }
+        Type { size, ptrs, kind, small_map, object_tags, field_bytes, frame_words }
     }
 
     /// Whether word-aligned offset `o` holds a pointer slot.

@@ -78,6 +78,21 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
              mcall 400(fp),$0,8(mp)",
             SEGV,
         ),
+        (
+            "a word result over the caller's pointer",
+            "frame $2,200(fp)\nlea 96(fp),32(200(fp))\ncall 200(fp),$<f>\nret\n<f>:\nmovw $1,0(32(fp))",
+            SEGV,
+        ),
+        (
+            "a pointer result into the caller's word",
+            "frame $2,200(fp)\nlea 160(fp),32(200(fp))\ncall 200(fp),$<f>\nret\n<f>:\nmovp 16(mp),0(32(fp))",
+            SEGV,
+        ),
+        (
+            "a result past the caller's frame",
+            "frame $2,200(fp)\nlea 392(fp),32(200(fp))\ncall 200(fp),$<f>\nret\n<f>:\nmovw $1,128(32(fp))",
+            SEGV,
+        ),
         ("a result address set by the first frame", "lea 96(fp),32(fp)\nmovw $1,0(32(fp))", SEGV),
         (
             // f writes a word at 72, plain in type 2, a pointer in type 3.
