@@ -291,8 +291,28 @@ fn note_use(uses: &mut HashMap<i64, (Use, usize)>, o: i64, u: Use) {
 }
 
 /// At most this many array slots per function (see [`arrays`]): each
-/// keeps five variables live through its loops.
+/// keeps two to four variables live through its loops.
 const MAX_ARRAYS: usize = 4;
+
+/// How a function indexes the array in a slot: that decides which arrays
+/// compiled code keeps, and so what it must keep of them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Indexing {
+    /// Only by bytes (`indb`): arrays of 1-byte elements are kept.
+    Bytes,
+    /// Only by words (`indw`, `indl`, `indf`): arrays of 8-byte elements.
+    Words,
+    /// Otherwise (`indx`, or both): arrays whose elements suit a word index
+    /// if `words`, else any with elements of at least a byte; their element
+    /// size is kept too.
+    Any { words: bool },
+}
+
+impl Indexing {
+    fn words(self) -> bool {
+        matches!(self, Indexing::Words | Indexing::Any { words: true })
+    }
+}
 
 /// The pointer slots through which `body` indexes arrays inside loops
 /// (`lena` and `ind*` with the array in a frame slot): compiled code keeps
@@ -301,8 +321,9 @@ const MAX_ARRAYS: usize = 4;
 /// Only slots no address reaches qualify (none is at or past a `lea`,
 /// `movm` or `recv` operand, lent result slots aside), so that nothing but
 /// the function's own stores and the runtime changes them; the translator
-/// forgets what it knows at both.
-pub fn arrays(m: &Module, body: &[usize]) -> Vec<i64> {
+/// forgets what it knows at both. Each comes with how the function
+/// indexes it.
+pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     use dis::Opcode as O;
     let lending_is_safe = !may_find_lent_slots(m, body);
     // The spans of the loops: from a backward branch's target to itself.
@@ -314,7 +335,7 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<i64> {
         .map(|(pc, i)| (i.dst.v as usize, pc))
         .collect();
     let in_loop = |pc: usize| loops.iter().any(|&(from, to)| (from..=to).contains(&pc));
-    let mut uses: HashMap<i64, usize> = HashMap::new();
+    let mut uses: HashMap<i64, (usize, Option<Indexing>)> = HashMap::new();
     // The least offset an address reaches from.
     let mut reached = i64::MAX;
     for &pc in body {
@@ -328,13 +349,28 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<i64> {
         }
         let indexes = matches!(i.op, O::Lena | O::Indw | O::Indl | O::Indf | O::Indb | O::Indx);
         if indexes && i.src.mode == Mode::Fp && i.src.v % 8 == 0 && i.src.v >= ARGS as i64 && in_loop(pc) {
-            *uses.entry(i.src.v).or_default() += 1;
+            let e = uses.entry(i.src.v).or_default();
+            e.0 += 1;
+            let this = match i.op {
+                O::Indw | O::Indl | O::Indf => Some(Indexing::Words),
+                O::Indb => Some(Indexing::Bytes),
+                O::Indx => Some(Indexing::Any { words: false }),
+                _ => None,
+            };
+            e.1 = match (e.1, this) {
+                (a, None) => a,
+                (None, b) => b,
+                (Some(a), Some(b)) if a == b => Some(a),
+                (Some(a), Some(b)) => Some(Indexing::Any { words: a.words() || b.words() }),
+            };
         }
     }
-    let mut keep: Vec<(i64, usize)> = uses.into_iter().filter(|&(o, _)| o + 8 <= reached).collect();
-    keep.sort_by_key(|&(o, n)| (std::cmp::Reverse(n), o));
+    let mut keep: Vec<(i64, (usize, Option<Indexing>))> =
+        uses.into_iter().filter(|&(o, _)| o + 8 <= reached).collect();
+    keep.sort_by_key(|&(o, (n, _))| (std::cmp::Reverse(n), o));
     keep.truncate(MAX_ARRAYS);
-    let mut slots: Vec<i64> = keep.into_iter().map(|(o, _)| o).collect();
-    slots.sort();
+    let mut slots: Vec<(i64, Indexing)> =
+        keep.into_iter().map(|(o, (_, how))| (o, how.unwrap_or(Indexing::Any { words: false }))).collect();
+    slots.sort_by_key(|&(o, _)| o);
     slots
 }

@@ -210,14 +210,17 @@ pub struct Translator<'a> {
 /// array: the next index needs only the bounds check.
 #[derive(Clone, Copy)]
 struct ArrayVars {
-    /// Its length; 0 for nil, for elements of no bytes, or when not known.
+    /// How the function indexes it, which says what arrays are kept.
+    how: slots::Indexing,
+    /// Its length; 0 for nil, when not known, or when it is not an array
+    /// `how` keeps.
     len: Variable,
-    /// The length if its elements suit a word index (`interp::elem_fits`), else 0.
-    words: Variable,
     data: Variable,
-    /// The size of its elements, and whether their first word is a pointer.
-    esize: Variable,
-    first: Variable,
+    /// The size of its elements, unless `how` fixes it.
+    esize: Option<Variable>,
+    /// Whether its elements' first word is a pointer (read only where an
+    /// element is written), unless they are bytes.
+    first: Option<Variable>,
 }
 
 /// What translation knows of the type of a frame the function made.
@@ -236,7 +239,15 @@ enum NewFrame {
 #[derive(Clone, Copy)]
 struct Elem {
     width: i64,
-    first: Value,
+    first: First,
+}
+
+/// Whether an element's first word is a pointer: a value, or the variable
+/// of a kept array, read only if an element is written.
+#[derive(Clone, Copy)]
+enum First {
+    Value(Value),
+    Kept(Variable),
 }
 
 /// What compiling a function gives: its code, and the pcs it can be
@@ -283,9 +294,12 @@ impl<'a> Translator<'a> {
         let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
         let arrays = slots::arrays(m, body)
             .into_iter()
-            .map(|off| {
+            .map(|(off, how)| {
                 let mut var = || b.declare_var(I64);
-                (off, ArrayVars { len: var(), words: var(), data: var(), esize: var(), first: var() })
+                let (len, data) = (var(), var());
+                let esize = matches!(how, slots::Indexing::Any { .. }).then(&mut var);
+                let first = (how != slots::Indexing::Bytes).then(&mut var);
+                (off, ArrayVars { how, len, data, esize, first })
             })
             .collect();
         let budget = b.declare_var(I64);
@@ -450,7 +464,7 @@ impl<'a> Translator<'a> {
     fn forget_array(&mut self, off: i64) {
         if let Some(av) = self.arrays.get(&off).copied() {
             let zero = self.b.ins().iconst(I64, 0);
-            for var in [av.len, av.words, av.data, av.esize, av.first] {
+            for var in [Some(av.len), Some(av.data), av.esize, av.first].into_iter().flatten() {
                 self.b.def_var(var, zero);
             }
         }
@@ -460,20 +474,31 @@ impl<'a> Translator<'a> {
     /// `len`, its `data`, its elements' `size` and whether their `first`
     /// word is a pointer.
     fn keep_array(&mut self, av: ArrayVars, len: Value, data: Value, size: Value, first: Value) {
-        let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, 8);
-        let low = self.b.ins().band_imm_s(size, 7);
-        let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-        let unfit = self.b.ins().bor(small, odd);
+        // An array `how` does not keep is not: each use takes the full
+        // checks.
+        use slots::Indexing;
+        let unfit = match av.how {
+            Indexing::Bytes => self.b.ins().icmp_imm_s(IntCC::NotEqual, size, 1),
+            Indexing::Words => self.b.ins().icmp_imm_s(IntCC::NotEqual, size, 8),
+            // As `interp::elem_fits` for the widest index used.
+            Indexing::Any { words: false } => self.b.ins().icmp_imm_s(IntCC::Equal, size, 0),
+            Indexing::Any { words: true } => {
+                let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, 8);
+                let low = self.b.ins().band_imm_s(size, 7);
+                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+                self.b.ins().bor(small, odd)
+            }
+        };
         let zero = self.b.ins().iconst(I64, 0);
-        let words = self.b.ins().select(unfit, zero, len);
-        // Elements of no bytes suit no byte index: such an array is not
-        // kept, and each use takes the full checks.
-        let len = self.b.ins().select(size, len, zero);
+        let len = self.b.ins().select(unfit, zero, len);
         self.b.def_var(av.len, len);
-        self.b.def_var(av.words, words);
         self.b.def_var(av.data, data);
-        self.b.def_var(av.esize, size);
-        self.b.def_var(av.first, first);
+        if let Some(var) = av.esize {
+            self.b.def_var(var, size);
+        }
+        if let Some(var) = av.first {
+            self.b.def_var(var, first);
+        }
     }
 
     fn store_budget(&mut self) {
@@ -598,7 +623,11 @@ impl<'a> Translator<'a> {
             return;
         }
         let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
-        let ok = self.b.ins().icmp_imm_s(want, e.first, 0);
+        let first = match e.first {
+            First::Value(v) => v,
+            First::Kept(var) => self.b.use_var(var),
+        };
+        let ok = self.b.ins().icmp_imm_s(want, first, 0);
         self.unless_allowed(ok, a, o.size, o.acc, pc);
     }
 
@@ -1575,7 +1604,8 @@ impl<'a> Translator<'a> {
                     None => {
                         let a = self.load(&i.src, W, pc);
                         let k = self.load(&i.dst, W, pc);
-                        self.index_checked(a, k, width, pc, None)
+                        let (at, first) = self.index_checked(a, k, width, pc, None);
+                        (at, First::Value(first))
                     }
                 };
                 self.nonnil.insert(at);
@@ -1809,29 +1839,47 @@ impl<'a> Translator<'a> {
     /// while the array is known, else the full checks, which keep it.
     /// Returns the element's address and whether the element's first word
     /// is a pointer.
-    fn index_kept(&mut self, i: &Inst, av: ArrayVars, width: i64, pc: usize) -> (Value, Value) {
+    fn index_kept(&mut self, i: &Inst, av: ArrayVars, width: i64, pc: usize) -> (Value, First) {
         let k = self.load(&i.dst, Ty::W, pc);
-        let limit = self.b.use_var(if width >= 8 { av.words } else { av.len });
+        let limit = self.b.use_var(av.len);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, k, limit);
         let (fast, slow, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         let at = self.b.append_block_param(done, I64);
-        let elem = self.b.append_block_param(done, I64);
+        // Without a variable for it, whether the first word is a pointer
+        // comes with the address: no for bytes, whatever the full checks
+        // found otherwise.
+        let first = av.first.is_none().then(|| self.b.append_block_param(done, I64));
         self.b.set_cold_block(slow);
         self.b.ins().brif(inside, fast, &[], slow, &[]);
         self.b.seal_block(fast);
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
-        let (data, size, ty) = (self.b.use_var(av.data), self.b.use_var(av.esize), self.b.use_var(av.first));
-        let off = self.b.ins().imul(k, size);
+        let data = self.b.use_var(av.data);
+        let off = match (av.esize, av.how) {
+            (Some(var), _) => {
+                let size = self.b.use_var(var);
+                self.b.ins().imul(k, size)
+            }
+            (None, slots::Indexing::Words) => self.b.ins().ishl_imm_u(k, 3),
+            (None, _) => k,
+        };
         let a = self.b.ins().iadd(data, off);
-        self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
+        let mut args = vec![BlockArg::Value(a)];
+        if first.is_some() {
+            args.push(BlockArg::Value(self.b.ins().iconst(I64, 0)));
+        }
+        self.b.ins().jump(done, &args);
         self.b.switch_to_block(slow);
         // What the full checks learn holds only on their path.
         let known = self.known_slots.clone();
         let p = self.load(&i.src, Ty::W, pc);
-        let (a, ty) = self.index_checked(p, k, width, pc, Some(av));
+        let (a, f) = self.index_checked(p, k, width, pc, Some(av));
         self.known_slots = known;
-        self.b.ins().jump(done, &[BlockArg::Value(a), BlockArg::Value(ty)]);
+        let mut args = vec![BlockArg::Value(a)];
+        if first.is_some() {
+            args.push(BlockArg::Value(f));
+        }
+        self.b.ins().jump(done, &args);
         // All the full checks' blocks are out of the way of the loop.
         let slow_blocks = done.as_u32() + 1..self.b.func.dfg.num_blocks() as u32;
         for k in slow_blocks {
@@ -1839,7 +1887,12 @@ impl<'a> Translator<'a> {
         }
         self.b.seal_block(done);
         self.b.switch_to_block(done);
-        (at, elem)
+        let first = match (av.first, first) {
+            (Some(var), _) => First::Kept(var),
+            (None, Some(param)) => First::Value(param),
+            (None, None) => unreachable!("a parameter where no variable"),
+        };
+        (at, first)
     }
 
     /// Whether the first word of elements of type `elem` is a pointer: 1 or 0.

@@ -120,6 +120,24 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
         // there: inline, by the runtime, by a callee given the slot for its
         // result. The next index is out of bounds.
         (
+            "a byte over an element's pointer inside a loop",
+            "newa $2,$0,96(fp)\nmovw $0,160(fp)\n<loop>:\nindb 96(fp),168(fp),160(fp)\nmovb $1,0(168(fp))\n\
+             addw $1,160(fp)\nbltw 160(fp),$2,$<loop>",
+            SEGV,
+        ),
+        (
+            "a word over an element's pointer inside a loop",
+            "newa $2,$0,96(fp)\nmovw $0,160(fp)\n<loop>:\nindw 96(fp),168(fp),160(fp)\nmovw $1,0(168(fp))\n\
+             addw $1,160(fp)\nbltw 160(fp),$2,$<loop>",
+            SEGV,
+        ),
+        (
+            "past a byte array inside a loop",
+            "newa $2,$5,96(fp)\nmovw $0,160(fp)\n<loop>:\nindb 96(fp),168(fp),160(fp)\nmovb $1,0(168(fp))\n\
+             addw $1,160(fp)\nbltw 160(fp),$3,$<loop>",
+            BOUNDS,
+        ),
+        (
             "an array slot rewritten inside a loop",
             "newa $3,$5,96(fp)\nnewa $1,$5,104(fp)\nmovw $0,160(fp)\n<loop>:\nindw 96(fp),168(fp),160(fp)\n\
              movw $7,0(168(fp))\nmovp 104(fp),96(fp)\naddw $1,160(fp)\nbltw 160(fp),$3,$<loop>",
