@@ -1845,10 +1845,6 @@ impl<'a> Translator<'a> {
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, k, limit);
         let (fast, slow, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         let at = self.b.append_block_param(done, I64);
-        // Without a variable for it, whether the first word is a pointer
-        // comes with the address: no for bytes, whatever the full checks
-        // found otherwise.
-        let first = av.first.is_none().then(|| self.b.append_block_param(done, I64));
         self.b.set_cold_block(slow);
         self.b.ins().brif(inside, fast, &[], slow, &[]);
         self.b.seal_block(fast);
@@ -1864,22 +1860,24 @@ impl<'a> Translator<'a> {
             (None, _) => k,
         };
         let a = self.b.ins().iadd(data, off);
-        let mut args = vec![BlockArg::Value(a)];
-        if first.is_some() {
-            args.push(BlockArg::Value(self.b.ins().iconst(I64, 0)));
-        }
-        self.b.ins().jump(done, &args);
+        self.b.ins().jump(done, &[BlockArg::Value(a)]);
         self.b.switch_to_block(slow);
         // What the full checks learn holds only on their path.
         let known = self.known_slots.clone();
         let p = self.load(&i.src, Ty::W, pc);
         let (a, f) = self.index_checked(p, k, width, pc, Some(av));
-        self.known_slots = known;
-        let mut args = vec![BlockArg::Value(a)];
-        if first.is_some() {
-            args.push(BlockArg::Value(f));
+        if av.first.is_none() {
+            // Compiled code takes the elements of an array it indexes by
+            // bytes for bytes, which hold no pointer; elements that start
+            // with one are the interpreter's, from the next instruction.
+            let (other, same) = self.fork(f);
+            self.b.switch_to_block(other);
+            self.store(&i.mid, Ty::W, a, pc);
+            self.leave(native::EXIT_JUMP, pc + 1);
+            self.b.switch_to_block(same);
         }
-        self.b.ins().jump(done, &args);
+        self.known_slots = known;
+        self.b.ins().jump(done, &[BlockArg::Value(a)]);
         // All the full checks' blocks are out of the way of the loop.
         let slow_blocks = done.as_u32() + 1..self.b.func.dfg.num_blocks() as u32;
         for k in slow_blocks {
@@ -1887,10 +1885,9 @@ impl<'a> Translator<'a> {
         }
         self.b.seal_block(done);
         self.b.switch_to_block(done);
-        let first = match (av.first, first) {
-            (Some(var), _) => First::Kept(var),
-            (None, Some(param)) => First::Value(param),
-            (None, None) => unreachable!("a parameter where no variable"),
+        let first = match av.first {
+            Some(var) => First::Kept(var),
+            None => First::Value(self.b.ins().iconst(I64, 0)),
         };
         (at, first)
     }
