@@ -392,7 +392,11 @@ impl<'a> Translator<'a> {
             })
             .collect();
         t.b.switch_to_block(dispatch);
-        let bad = t.b.create_block();
+        // Calls enter at the entry, index 0: straight there; the dispatcher
+        // resumes anywhere through the table.
+        let (table, bad) = (t.b.create_block(), t.b.create_block());
+        t.b.ins().brif(resume, table, &[], landings[0], &[]);
+        t.b.switch_to_block(table);
         let calls: Vec<_> = landings.iter().map(|&l| t.b.func.dfg.block_call(l, &[])).collect();
         let def = t.b.func.dfg.block_call(bad, &[]);
         let jt = t.b.create_jump_table(JumpTableData::new(def, &calls));
