@@ -484,14 +484,8 @@ impl<'a> Translator<'a> {
         let unfit = match av.how {
             Indexing::Bytes => self.b.ins().icmp_imm_s(IntCC::NotEqual, size, 1),
             Indexing::Words => self.b.ins().icmp_imm_s(IntCC::NotEqual, size, 8),
-            // As `interp::elem_fits` for the widest index used.
-            Indexing::Any { words: false } => self.b.ins().icmp_imm_s(IntCC::Equal, size, 0),
-            Indexing::Any { words: true } => {
-                let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, 8);
-                let low = self.b.ins().band_imm_s(size, 7);
-                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-                self.b.ins().bor(small, odd)
-            }
+            // For the widest index used.
+            Indexing::Any { words } => self.unfit(size, if words { 8 } else { 1 }),
         };
         let zero = self.b.ins().iconst(I64, 0);
         let len = self.b.ins().select(unfit, zero, len);
@@ -1896,6 +1890,18 @@ impl<'a> Translator<'a> {
         (at, first)
     }
 
+    /// Whether elements of `size` bytes do not suit an index of `width`, as
+    /// `interp::elem_fits` has it: as large, whole words for words.
+    fn unfit(&mut self, size: Value, width: i64) -> Value {
+        let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
+        if width < 8 {
+            return small;
+        }
+        let low = self.b.ins().band_imm_s(size, 7);
+        let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+        self.b.ins().bor(small, odd)
+    }
+
     /// Whether the first word of elements of type `elem` is a pointer: 1 or 0.
     fn first_word_pointer(&mut self, elem: Value) -> Value {
         let ro = MemFlagsData::trusted().with_readonly();
@@ -1925,13 +1931,7 @@ impl<'a> Translator<'a> {
         let elem = self.b.ins().load(I64, mem(), a, ELEM as i32);
         let size = self.b.ins().load(I64, mem(), elem, 0);
         if width > 0 {
-            // As `interp::elem_fits`: as large, whole words for words.
-            let mut unfit = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, size, width);
-            if width >= 8 {
-                let low = self.b.ins().band_imm_s(size, 7);
-                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-                unfit = self.b.ins().bor(unfit, odd);
-            }
+            let unfit = self.unfit(size, width);
             self.trap_if(unfit, native::EXIT_BOUNDS, pc);
         }
         let first = self.first_word_pointer(elem);
