@@ -157,6 +157,9 @@ pub struct Translator<'a> {
     callees: &'a Callees,
     /// Frame slots kept in variables (see `slots`), by offset.
     cached: Vec<(i64, Variable, ir::Type)>,
+    /// For each instruction, the cached slots to load where compiled code
+    /// goes on there after memory may have changed (`slots::reloads`).
+    live: HashMap<usize, u64>,
     /// The preemption budget (`ctx.budget`), kept in a variable like the
     /// cached slots: stored and loaded with them.
     budget: Variable,
@@ -292,6 +295,7 @@ impl<'a> Translator<'a> {
         let writable =
             slots.iter().enumerate().filter(|(_, c)| c.written).fold(BUDGET, |w, (k, _)| w | 1 << k);
         let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
+        let live = slots::reloads(m, entry_pc, body, &slots);
         let arrays = slots::arrays(m, body)
             .into_iter()
             .map(|(off, how)| {
@@ -333,6 +337,7 @@ impl<'a> Translator<'a> {
             entry_sig,
             callees,
             cached,
+            live,
             budget,
             dirty: writable,
             writable,
@@ -363,9 +368,13 @@ impl<'a> Translator<'a> {
             t.b.switch_to_block(blk);
             // What is dirty carries over from the instruction before only
             // when that is the sole inline way in (entries from the
-            // dispatcher load every variable, so they add nothing).
-            if t.joins.contains(&pc) || k == 0 || body[k - 1] != pc - 1 {
+            // dispatcher load what they need and mark nothing dirty, so
+            // they add nothing); the entry's only way in is the dispatcher.
+            if t.joins.contains(&pc) || (k > 0 && body[k - 1] != pc - 1) || (k == 0 && pc != entry_pc) {
                 t.dirty = t.writable;
+                t.forget_all();
+            } else if k == 0 {
+                t.dirty = 0;
                 t.forget_all();
             } else if !t.resume.contains(&pc) {
                 // Its only way in is from the instruction before.
@@ -385,7 +394,7 @@ impl<'a> Translator<'a> {
             .map(|&pc| {
                 let land = t.b.create_block();
                 t.b.switch_to_block(land);
-                t.reload_all();
+                t.reload_all(pc);
                 let blk = t.blocks[&pc];
                 t.b.ins().jump(blk, &[]);
                 land
@@ -446,9 +455,15 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Loads every cached slot and the budget from memory.
-    fn reload_all(&mut self) {
+    /// Loads the budget and the cached slots that instruction `at`, where
+    /// compiled code goes on, needs (`slots::reloads`) from memory; forgets
+    /// what memory may no longer hold.
+    fn reload_all(&mut self, at: usize) {
+        let live = self.live.get(&at).copied().unwrap_or(!0);
         for k in 0..self.cached.len() {
+            if live & 1 << k == 0 {
+                continue;
+            }
             let (o, var, ty) = self.cached[k];
             let v = self.b.ins().load(ty, mem(), self.fp, o as i32);
             self.b.def_var(var, v);
@@ -1100,7 +1115,7 @@ impl<'a> Translator<'a> {
         self.leave_unless_none(r);
         // Not only its operands: an exception it raised and a handler at
         // the next instruction caught may have rewritten the frame.
-        self.reload_all();
+        self.reload_all(pc + 1);
     }
 
     /// Leaves with `sys: segmentation violation` unless object `p` (not
@@ -1367,7 +1382,7 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(on);
         // The callee holds this frame's address (its caller-frame register)
         // and may have written any slot through it.
-        self.reload_all();
+        self.reload_all(pc + 1);
         self.fall(pc, next);
     }
 
@@ -1787,7 +1802,7 @@ impl<'a> Translator<'a> {
                 let sv = self.b.ins().iconst(I64, send as i64);
                 let r = self.rt(Rt::Channel, &[pcv, c, a, sv]).expect("an exit code");
                 self.leave_unless_none(r);
-                self.reload_all();
+                self.reload_all(pc + 1);
                 self.fall(pc, next);
             }
             O::Frame => {
