@@ -5,7 +5,8 @@
 //! integer or real can live in a Cranelift variable instead, as long as
 //! memory has its value whenever anything else may look: the translator
 //! stores every such slot before compiled code leaves or calls the
-//! interpreter, and loads them all when the dispatcher enters it.
+//! interpreter, and loads those it still needs (see [`reloads`]) when the
+//! dispatcher enters it or a call returns.
 //!
 //! What the opcode table says of each operand decides: a slot is out if any
 //! instruction uses it as a pointer (reference counts, the collector), as a
