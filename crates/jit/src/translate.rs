@@ -159,7 +159,7 @@ pub struct Translator<'a> {
     cached: Vec<(i64, Variable, ir::Type)>,
     /// For each instruction, the cached slots to load where compiled code
     /// goes on there after memory may have changed (`slots::reloads`).
-    live: HashMap<usize, u64>,
+    reloads: HashMap<usize, u64>,
     /// The preemption budget (`ctx.budget`), kept in a variable like the
     /// cached slots: stored and loaded with them.
     budget: Variable,
@@ -295,7 +295,7 @@ impl<'a> Translator<'a> {
         let writable =
             slots.iter().enumerate().filter(|(_, c)| c.written).fold(BUDGET, |w, (k, _)| w | 1 << k);
         let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
-        let live = slots::reloads(m, entry_pc, body, &slots);
+        let reloads = slots::reloads(m, entry_pc, body, &slots);
         let arrays = slots::arrays(m, body)
             .into_iter()
             .map(|(off, how)| {
@@ -337,7 +337,7 @@ impl<'a> Translator<'a> {
             entry_sig,
             callees,
             cached,
-            live,
+            reloads,
             budget,
             dirty: writable,
             writable,
@@ -459,9 +459,9 @@ impl<'a> Translator<'a> {
     /// compiled code goes on, needs (`slots::reloads`) from memory; forgets
     /// what memory may no longer hold.
     fn reload_all(&mut self, at: usize) {
-        let live = self.live.get(&at).copied().unwrap_or(!0);
+        let wanted = self.reloads.get(&at).copied().unwrap_or(!0);
         for k in 0..self.cached.len() {
-            if live & 1 << k == 0 {
+            if wanted & 1 << k == 0 {
                 continue;
             }
             let (o, var, ty) = self.cached[k];
@@ -627,10 +627,24 @@ impl<'a> Translator<'a> {
         (p, a)
     }
 
+    /// The address indirect operand `o` writes, and whether its bytes held
+    /// zero for sure: a write into a frame this function made is noted
+    /// there (see [`Self::fresh`]); any other may reach this frame's words,
+    /// so what translation knows of them goes.
+    fn indirect_write(&mut self, o: &Opnd, pc: usize) -> (Value, bool) {
+        let (p, a) = self.indirect(o, pc);
+        if self.new_frames.contains_key(&p) {
+            (a, self.write_fresh(p, o.v, o.size))
+        } else {
+            self.forget_frames();
+            (a, false)
+        }
+    }
+
     /// Checks an access inside the first word of an element just bounded
     /// (`e`): any read, a write of plain data, a pointer in a pointer slot,
-    /// by the element type's map; anything else goes to
-    /// [`Self::check_access`].
+    /// by the element type's map; anything else goes to the runtime's check
+    /// ([`Self::unless_allowed`]).
     fn check_elem(&mut self, a: Value, e: Elem, o: &Opnd, pc: usize) {
         if o.acc == Access::Read {
             return;
@@ -647,7 +661,8 @@ impl<'a> Translator<'a> {
     /// Checks an access to a frame `mframe` made, inside its first 64
     /// words and past its registers, by its type's size and map: it fits,
     /// and writes plain data over plain words or a pointer into a pointer
-    /// slot; anything else goes to [`Self::check_access`].
+    /// slot; anything else goes to the runtime's check
+    /// ([`Self::unless_allowed`]).
     fn check_loaded_frame(&mut self, a: Value, fsize: Value, map: Value, o: &Opnd, pc: usize) {
         let end = o.v + (o.size as i64).max(1);
         let mut ok = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fsize, end);
@@ -744,8 +759,8 @@ impl<'a> Translator<'a> {
     /// Checks an access at `o.v` (below 512, aligned) in the live object
     /// `p` by its type: inside its fields, and plain data or a pointer slot
     /// as the access needs. The type's bounds and map are loaded once per
-    /// object where nothing can have freed it; what they refuse goes to
-    /// [`Self::check_access`], which raises.
+    /// object where nothing can have freed it; what they refuse goes to the
+    /// runtime's check ([`Self::unless_allowed`]), which raises.
     fn check_field(&mut self, p: Value, a: Value, o: &Opnd, pc: usize) {
         let (limit, map) = match self.objects.get(&p).copied() {
             Some(known) => known,
@@ -986,17 +1001,7 @@ impl<'a> Translator<'a> {
                 self.write_slot(o.v, o.size, Some(v).filter(|_| ty == Ty::W));
                 self.addr(o, pc)
             }
-            Mode::IndFp | Mode::IndMp => {
-                // Unless it is into a new frame, an indirect store may be
-                // into this frame.
-                let (p, a) = self.indirect(o, pc);
-                if self.new_frames.contains_key(&p) {
-                    self.write_fresh(p, o.v, o.size);
-                } else {
-                    self.forget_frames();
-                }
-                a
-            }
+            Mode::IndFp | Mode::IndMp => self.indirect_write(o, pc).0,
             _ => self.addr(o, pc),
         };
         match ty {
@@ -1191,16 +1196,7 @@ impl<'a> Translator<'a> {
     /// nothing has written yet.
     fn ptr_dest(&mut self, o: &Opnd, pc: usize) -> (Value, bool) {
         match o.mode {
-            Mode::IndFp | Mode::IndMp => {
-                let (p, a) = self.indirect(o, pc);
-                if self.new_frames.contains_key(&p) {
-                    (a, self.write_fresh(p, o.v, o.size))
-                } else {
-                    // Through an unknown pointer, perhaps into this frame.
-                    self.forget_frames();
-                    (a, false)
-                }
-            }
+            Mode::IndFp | Mode::IndMp => self.indirect_write(o, pc),
             Mode::Fp => {
                 self.write_slot(o.v, o.size, None);
                 (self.addr(o, pc), false)
