@@ -66,12 +66,14 @@ pub extern "C" fn compare_strings(_ctx: *mut Ctx, a: Ptr, b: Ptr) -> i64 {
 /// The entry of a function left to the interpreter, in the table of
 /// functions compiled code calls: [`native::call`] has set `ctx` for its
 /// entry, so leaving hands it to the dispatcher.
-pub extern "C" fn interpreted(_ctx: *mut Ctx, _resume: u32) -> u32 {
+pub extern "C" fn interpreted(_ctx: *mut Ctx, _resume: u32, _lent: u64) -> u32 {
     EXIT_JUMP
 }
 
-/// The type of compiled functions.
-pub type Entry = unsafe extern "C" fn(ctx: *mut Ctx, resume: u32) -> u32;
+/// The type of compiled functions: entered with `ctx` at resume point
+/// `resume`, and `lent`, the result address when a compiled caller checked
+/// it is a word of plain data in its frame (else 0).
+pub type Entry = unsafe extern "C" fn(ctx: *mut Ctx, resume: u32, lent: u64) -> u32;
 
 /// Enters compiled code.
 ///
@@ -80,5 +82,5 @@ pub type Entry = unsafe extern "C" fn(ctx: *mut Ctx, resume: u32) -> u32;
 /// and `resume` an index into its body.
 pub unsafe fn enter(f: Entry, ctx: &mut Ctx, resume: u32) -> u32 {
     // SAFETY: by the contract above; Cranelift compiled `f` for the platform's C ABI.
-    unsafe { f(ctx, resume) }
+    unsafe { f(ctx, resume, 0) }
 }

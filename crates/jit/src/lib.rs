@@ -7,7 +7,7 @@
 //! instruction and they leave for module calls, blocking, preemption and
 //! exceptions, so Dis recursion depth, fairness and exception handling are
 //! the interpreter's. Calls within the module are native calls through a
-//! table of the module's functions, to a bounded depth. Generated code keeps no VM state in registers across
+//! table of the module's functions, within a bounded native stack. Generated code keeps no VM state in registers across
 //! runtime calls: Cranelift follows the platform ABI and the frame in
 //! memory is the truth.
 
@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
 use dis::flags;
 use vm::module::Module;
 use vm::native::{Backend, Code, Ctx};
@@ -109,7 +111,10 @@ struct Compiled {
 
 /// What compiling so far has made.
 struct State {
-    ws: translate::Workspace,
+    /// The frontend's and Cranelift's working memory, kept from one
+    /// function to the next.
+    fctx: FunctionBuilderContext,
+    ctx: Context,
     /// Owns the code the entries point into, a mapping a function.
     memory: Vec<CodeMemory>,
     /// For each pc where compiled code can be entered: the function and
@@ -130,7 +135,8 @@ impl Compiled {
             table: table.as_ptr() as i64,
         };
         let state = State {
-            ws: translate::Workspace::default(),
+            fctx: FunctionBuilderContext::new(),
+            ctx: Context::new(),
             memory: Vec::new(),
             resume: vec![NONE; m.code.len()],
             tried: vec![false; entries.len()],
@@ -147,11 +153,13 @@ impl Compiled {
         }
         let f = &m.analysis.functions[&self.entries[k]];
         let start = Instant::now();
-        let c = match translate::compile(&*self.isa, &mut st.ws, m, f.entry, &f.body, &self.callees) {
-            Ok(c) => c,
+        let st = &mut *st;
+        let t = translate::translate(&*self.isa, &mut st.fctx, m, f.entry, &f.body, &self.callees);
+        let code = match translate::codegen(&*self.isa, &mut st.ctx, t.func) {
+            Ok(code) => code,
             Err(e) => return self.report_fallback(f.entry, &e),
         };
-        let mem = match CodeMemory::new(&c.code) {
+        let mem = match CodeMemory::new(&code) {
             Ok(mem) => mem,
             Err(e) => return self.report_fallback(f.entry, &format!("cannot map code: {e}")),
         };
@@ -159,7 +167,7 @@ impl Compiled {
         // and `self` owns the mapping for as long as the table is used.
         self.table[k].set(unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(0)) });
         st.memory.push(mem);
-        for (idx, &pc) in c.resume.iter().enumerate() {
+        for (idx, &pc) in t.resume.iter().enumerate() {
             // A pc in several bodies (shared code) resumes in the function
             // that starts there, else in the first compiled.
             if st.resume[pc] == NONE || pc == f.entry {
@@ -169,16 +177,17 @@ impl Compiled {
         let took = start.elapsed();
         st.stats.functions += 1;
         st.stats.insts += f.body.len();
-        st.stats.ir_insts += c.ir_insts;
-        st.stats.code_bytes += c.code.len();
+        st.stats.ir_insts += t.ir_insts;
+        st.stats.code_bytes += code.len();
         st.stats.time += took;
         if self.verbose {
             eprintln!(
-                "dite: jit: {}: compiled the function at pc {}: {} instructions, {} bytes in {} µs",
+                "dite: jit: {}: compiled the function at pc {}: {} instructions ({} in IR), {} bytes in {} µs",
                 self.module,
                 f.entry,
                 f.body.len(),
-                c.code.len(),
+                t.ir_insts,
+                code.len(),
                 took.as_micros()
             );
         }

@@ -376,104 +376,33 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     slots
 }
 
-/// For each instruction of `body`, the slots of `cached` (bit `k` for
-/// `cached[k]`) to load into their variables where compiled code goes on
-/// there after memory may have changed (entries, runtime calls, calls):
-/// those some path from it may read before writing them, and those that
-/// some path may carry to a join before writing them. A variable not
-/// loaded keeps a stale value; no path reads it, and none stores it back
-/// either, since only a join marks variables that were not written as
-/// possibly newer than memory. Every slot loads wherever an exception
-/// handler covers the code, and where control flow is not all in the
-/// code (case tables).
-pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> HashMap<usize, u64> {
+/// Where compiled code loads its cached slots, and what it takes for
+/// possibly newer than memory where paths join.
+pub struct Reloads {
+    /// For each instruction, the slots of `cached` (bit `k` for
+    /// `cached[k]`) to load into their variables where compiled code goes
+    /// on there after memory may have changed (entries, runtime calls,
+    /// calls).
+    pub at: HashMap<usize, u64>,
+    /// For each join (a branch target, a handler, code that does not follow
+    /// the instruction before), the slots some way in may have written
+    /// since they were last loaded: those the translator stores back later.
+    pub dirty: HashMap<usize, u64>,
+}
+
+/// Finds [`Reloads`]: a slot loads where some path from there may read it
+/// before writing it, or carry it unwritten to a join where it may be
+/// dirty (stored back from its variable, which must then hold what memory
+/// does). A variable not loaded keeps a stale value that no path reads or
+/// stores. Nothing carries past a call, after which compiled code loads
+/// what the next instruction needs. Every slot loads wherever an exception
+/// handler covers the code, and where control flow is not all in the code
+/// (case tables), where every slot is also taken for dirty at joins.
+pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> Reloads {
     use dis::Opcode as O;
     let all: u64 = if cached.len() >= 64 { !0 } else { (1u64 << cached.len()) - 1 };
     let covered =
         |pc: usize| m.image.handlers.iter().flatten().any(|h| (h.pc1 as usize..h.pc2 as usize).contains(&pc));
-    let hidden_flow = body.iter().any(|&pc| matches!(m.code[pc].op, O::Goto | O::Case | O::Casec | O::Casel));
-    if hidden_flow {
-        return body.iter().map(|&pc| (pc, all)).collect();
-    }
-    // The slots the bytes [from, to) overlap.
-    let overlap = |from: i64, to: i64| -> u64 {
-        cached
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.off < to && from < c.off + 8)
-            .fold(0, |m, (k, _)| m | 1 << k)
-    };
-    // What each instruction reads (uses) and wholly writes (defs).
-    let effect = |i: &Inst| -> (u64, u64) {
-        let info = i.op.info();
-        let (mut uses, mut defs) = (0u64, 0u64);
-        let mut note = |o: &Opnd, kind: Kind| match o.mode {
-            Mode::IndFp => uses |= overlap(o.base as i64, o.base as i64 + 8),
-            Mode::Fp => match kind {
-                Kind::Write(t) => {
-                    let size = t.size(8) as i64;
-                    let exact = cached.iter().position(|c| c.off == o.v && size == 8);
-                    match exact {
-                        Some(k) => defs |= 1 << k,
-                        None => uses |= overlap(o.v, o.v + size),
-                    }
-                }
-                Kind::Read(t) => uses |= overlap(o.v, o.v + t.size(8) as i64),
-                Kind::Update => uses |= overlap(o.v, o.v + 8),
-                Kind::Addr | Kind::Val => uses |= overlap(o.v, i64::MAX),
-                Kind::Target | Kind::Type => {}
-            },
-            _ => {}
-        };
-        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
-            if let Some(kind) = slot.kind() {
-                note(o, kind);
-            }
-        }
-        // An absent middle operand is the destination, read as well.
-        if i.mid.mode == Mode::None && info.mid != Slot::No {
-            if let Some(kind) = info.mid.kind() {
-                note(&i.dst, kind);
-            }
-        }
-        (uses, defs & !uses)
-    };
-    let effects: Vec<(u64, u64)> = body.iter().map(|&pc| effect(&m.code[pc])).collect();
-    let at: HashMap<usize, usize> = body.iter().enumerate().map(|(k, &pc)| (pc, k)).collect();
-    let succs: Vec<Vec<usize>> = body
-        .iter()
-        .map(|&pc| {
-            let i = &m.code[pc];
-            let mut next = Vec::new();
-            if !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise) {
-                next.push(pc + 1);
-            }
-            if i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn) {
-                next.push(i.dst.v as usize);
-            }
-            next.into_iter().filter_map(|n| at.get(&n).copied()).collect()
-        })
-        .collect();
-    // Live: read on some path before written.
-    let mut live: Vec<u64> = body.iter().map(|&pc| if covered(pc) { all } else { 0 }).collect();
-    loop {
-        let mut changed = false;
-        for k in (0..body.len()).rev() {
-            let out = succs[k].iter().fold(0, |m, &s| m | live[s]);
-            let (uses, defs) = effects[k];
-            let new = live[k] | uses | (out & !defs);
-            if new != live[k] {
-                live[k] = new;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    // Where the translator takes every variable for possibly newer than
-    // memory: branch targets, and where the instruction before in the body
-    // is not the one before in the code.
     let targets: Vec<usize> = body
         .iter()
         .map(|&pc| &m.code[pc])
@@ -497,15 +426,116 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> H
             first || targets.contains(&body[k]) || handlers.contains(&body[k])
         })
         .collect();
-    // Written on every path before a join (all where paths end).
-    let mut written: Vec<u64> = vec![all; body.len()];
+    let hidden_flow = body.iter().any(|&pc| matches!(m.code[pc].op, O::Goto | O::Case | O::Casec | O::Casel));
+    if hidden_flow {
+        return Reloads {
+            at: body.iter().map(|&pc| (pc, all)).collect(),
+            dirty: body.iter().zip(&joins).filter(|(_, &j)| j).map(|(&pc, _)| (pc, all)).collect(),
+        };
+    }
+    // The slots the bytes [from, to) overlap.
+    let overlap = |from: i64, to: i64| -> u64 {
+        cached
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.off < to && from < c.off + 8)
+            .fold(0, |m, (k, _)| m | 1 << k)
+    };
+    // What each instruction reads (uses), wholly writes (defs), and may
+    // write in any way (what it may make dirty).
+    let effect = |i: &Inst| -> (u64, u64, u64) {
+        let info = i.op.info();
+        let (mut uses, mut defs, mut writes) = (0u64, 0u64, 0u64);
+        let mut note = |o: &Opnd, kind: Kind| match o.mode {
+            Mode::IndFp => uses |= overlap(o.base as i64, o.base as i64 + 8),
+            Mode::Fp => match kind {
+                Kind::Write(t) => {
+                    let size = t.size(8) as i64;
+                    writes |= overlap(o.v, o.v + size);
+                    let exact = cached.iter().position(|c| c.off == o.v && size == 8);
+                    match exact {
+                        Some(k) => defs |= 1 << k,
+                        None => uses |= overlap(o.v, o.v + size),
+                    }
+                }
+                Kind::Read(t) => uses |= overlap(o.v, o.v + t.size(8) as i64),
+                Kind::Update => {
+                    uses |= overlap(o.v, o.v + 8);
+                    writes |= overlap(o.v, o.v + 8);
+                }
+                Kind::Addr | Kind::Val => {
+                    uses |= overlap(o.v, i64::MAX);
+                    writes |= overlap(o.v, i64::MAX);
+                }
+                Kind::Target | Kind::Type => {}
+            },
+            _ => {}
+        };
+        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
+            if let Some(kind) = slot.kind() {
+                // A slot lent for a result is the callee's to write, and
+                // loads after the call (see `cached`).
+                if !(kind == Kind::Addr && lends_result_slot(i)) {
+                    note(o, kind);
+                }
+            }
+        }
+        // An absent middle operand is the destination, read as well.
+        if i.mid.mode == Mode::None && info.mid != Slot::No {
+            if let Some(kind) = info.mid.kind() {
+                note(&i.dst, kind);
+            }
+        }
+        (uses, defs & !uses, writes)
+    };
+    let effects: Vec<(u64, u64, u64)> = body.iter().map(|&pc| effect(&m.code[pc])).collect();
+    // After a call, compiled code goes on from what it loads there.
+    let calls: Vec<bool> = body.iter().map(|&pc| m.code[pc].op == O::Call).collect();
+    let at: HashMap<usize, usize> = body.iter().enumerate().map(|(k, &pc)| (pc, k)).collect();
+    let succs: Vec<Vec<usize>> = body
+        .iter()
+        .map(|&pc| {
+            let i = &m.code[pc];
+            let mut next = Vec::new();
+            if !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise) {
+                next.push(pc + 1);
+            }
+            if i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn) {
+                next.push(i.dst.v as usize);
+            }
+            next.into_iter().filter_map(|n| at.get(&n).copied()).collect()
+        })
+        .collect();
+    // Dirty: written on some path since the last load (forwards; entries
+    // from the dispatcher start clean).
+    let mut dirty: Vec<u64> = vec![0; body.len()];
+    loop {
+        let mut changed = false;
+        for k in 0..body.len() {
+            let out = if calls[k] { 0 } else { dirty[k] | effects[k].2 };
+            for &s in &succs[k] {
+                if dirty[s] | out != dirty[s] {
+                    dirty[s] |= out;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Needed: read before written, or carried unwritten to a join where
+    // it may be dirty (backwards).
+    let mut need: Vec<u64> = body.iter().map(|&pc| if covered(pc) { all } else { 0 }).collect();
     loop {
         let mut changed = false;
         for k in (0..body.len()).rev() {
-            let after = succs[k].iter().fold(all, |m, &s| m & if joins[s] { 0 } else { written[s] });
-            let new = (effects[k].1 | after) & written[k];
-            if new != written[k] {
-                written[k] = new;
+            let out = if calls[k] { 0 } else { succs[k].iter().fold(0, |m, &s| m | need[s]) };
+            let (uses, defs, _) = effects[k];
+            let at_join = if joins[k] { dirty[k] } else { 0 };
+            let new = need[k] | uses | at_join | (out & !defs);
+            if new != need[k] {
+                need[k] = new;
                 changed = true;
             }
         }
@@ -513,8 +543,14 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> H
             break;
         }
     }
-    body.iter()
-        .enumerate()
-        .map(|(k, &pc)| (pc, if joins[k] { all } else { live[k] | !written[k] } & all))
-        .collect()
+    Reloads {
+        at: body.iter().zip(&need).map(|(&pc, &n)| (pc, n & all)).collect(),
+        dirty: body
+            .iter()
+            .zip(&joins)
+            .zip(&dirty)
+            .filter(|((_, &j), _)| j)
+            .map(|((&pc, _), &d)| (pc, d))
+            .collect(),
+    }
 }

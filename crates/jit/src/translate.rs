@@ -26,7 +26,7 @@ use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use dis::{Kind, Opcode as O, Slot};
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::native::{self, CTX_BUDGET, CTX_DEPTH, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK};
+use vm::native::{self, CTX_BUDGET, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK, CTX_STACK_FLOOR};
 use vm::shadow::{self, Access};
 use vm::stack::{
     frame_allows, LINK, REG_FP, REG_LR, REG_MR, REG_RET, REG_TYPE, STACK_BASE, STACK_LIMIT, STACK_SP,
@@ -154,12 +154,19 @@ pub struct Translator<'a> {
     call_conv: isa::CallConv,
     /// The signature of compiled functions.
     entry_sig: ir::SigRef,
+    /// The result address a compiled caller lent, having checked it is a
+    /// word of plain data in its frame, or 0: while the result register
+    /// still holds it, a result written there needs no check.
+    lent: Variable,
+    /// A result address a `lea` just stored into a frame's result register:
+    /// the `lea`'s pc, the frame, and the slot of this frame it lends.
+    lending: Option<(usize, Value, i64)>,
     callees: &'a Callees,
     /// Frame slots kept in variables (see `slots`), by offset.
     cached: Vec<(i64, Variable, ir::Type)>,
-    /// For each instruction, the cached slots to load where compiled code
-    /// goes on there after memory may have changed (`slots::reloads`).
-    reloads: HashMap<usize, u64>,
+    /// Where cached slots load, and what may be dirty at joins
+    /// (`slots::reloads`).
+    reloads: slots::Reloads,
     /// The preemption budget (`ctx.budget`), kept in a variable like the
     /// cached slots: stored and loaded with them.
     budget: Variable,
@@ -202,6 +209,9 @@ pub struct Translator<'a> {
     /// The frame `frame` made last, while it is still the newest on the
     /// stack: until the runtime or a call may have made or freed frames.
     top: Option<Value>,
+    /// The block exceptions raised where no handler of the function looks
+    /// leave through, given the pc and the exit code.
+    raise: Option<ir::Block>,
     /// The frame type the function's callers give it, where validation
     /// found one: what its `ret` expects to free.
     frame_type: Option<&'static vm::types::Type>,
@@ -253,16 +263,6 @@ enum First {
     Kept(Variable),
 }
 
-/// What compiling a function gives: its code, and the pcs it can be
-/// entered at, in the order of the entry's `resume` index (the function's
-/// entry first).
-pub struct Compiled {
-    pub code: Vec<u8>,
-    pub resume: Vec<usize>,
-    /// The IR instructions Cranelift compiled.
-    pub ir_insts: usize,
-}
-
 impl<'a> Translator<'a> {
     /// Builds the IR of the function whose body is `body` into `func`.
     pub fn build(
@@ -275,7 +275,7 @@ impl<'a> Translator<'a> {
         fctx: &'a mut FunctionBuilderContext,
     ) -> Vec<usize> {
         let call_conv = isa.default_call_conv();
-        let entry_sig = signature(call_conv, &[I64, types::I32], Some(types::I32));
+        let entry_sig = signature(call_conv, &[I64, types::I32, I64], Some(types::I32));
         func.signature = entry_sig.clone();
         let mut b = FunctionBuilder::new(func, fctx);
         let rt_sigs = HashMap::new();
@@ -284,6 +284,9 @@ impl<'a> Translator<'a> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let (ctx, resume) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let lent = b.declare_var(I64);
+        let lent_param = b.block_params(entry)[2];
+        b.def_var(lent, lent_param);
         let fp = b.ins().load(I64, mem(), ctx, CTX_FP);
         let mp = b.ins().load(I64, mem(), ctx, CTX_MP);
         // The entry jumps to a dispatch block filled last, when the resume
@@ -335,6 +338,8 @@ impl<'a> Translator<'a> {
             rt_sigs,
             call_conv,
             entry_sig,
+            lent,
+            lending: None,
             callees,
             cached,
             reloads,
@@ -351,6 +356,7 @@ impl<'a> Translator<'a> {
             known_slots: HashMap::new(),
             fresh: HashMap::new(),
             top: None,
+            raise: None,
             frame_type: m
                 .analysis
                 .functions
@@ -364,6 +370,7 @@ impl<'a> Translator<'a> {
                 t.inst(pc, &m.code[pc], body.get(k + 1).copied().filter(|&n| n == pc + 1));
                 continue;
             }
+            t.lending = None;
             let blk = t.blocks[&pc];
             t.b.switch_to_block(blk);
             // What is dirty carries over from the instruction before only
@@ -371,7 +378,7 @@ impl<'a> Translator<'a> {
             // dispatcher load what they need and mark nothing dirty, so
             // they add nothing); the entry's only way in is the dispatcher.
             if t.joins.contains(&pc) || (k > 0 && body[k - 1] != pc - 1) || (k == 0 && pc != entry_pc) {
-                t.dirty = t.writable;
+                t.dirty = t.reloads.dirty.get(&pc).map_or(t.writable, |&d| d | BUDGET);
                 t.forget_all();
             } else if k == 0 {
                 t.dirty = 0;
@@ -384,6 +391,12 @@ impl<'a> Translator<'a> {
             }
             let next = body.get(k + 1).copied().filter(|&n| n == pc + 1);
             t.inst(pc, &m.code[pc], next);
+        }
+        if let Some(raise) = t.raise {
+            t.b.switch_to_block(raise);
+            let (pc, exit) = (t.b.block_params(raise)[0], t.b.block_params(raise)[1]);
+            t.b.ins().store(mem(), pc, t.ctx, CTX_PC);
+            t.b.ins().return_(&[exit]);
         }
         // Resume index → a landing block that loads the cached slots, then
         // the instruction; the entry is index 0.
@@ -459,7 +472,7 @@ impl<'a> Translator<'a> {
     /// compiled code goes on, needs (`slots::reloads`) from memory; forgets
     /// what memory may no longer hold.
     fn reload_all(&mut self, at: usize) {
-        let wanted = self.reloads.get(&at).copied().unwrap_or(!0);
+        let wanted = self.reloads.at.get(&at).copied().unwrap_or(!0);
         for k in 0..self.cached.len() {
             if wanted & 1 << k == 0 {
                 continue;
@@ -563,12 +576,44 @@ impl<'a> Translator<'a> {
         (yes, no)
     }
 
-    /// Leaves with a runtime error at `pc` when `cond` holds.
+    /// Leaves with `exit` at `pc` when `cond` holds: a runtime error, or a
+    /// jump to the dispatcher.
     fn trap_if(&mut self, cond: Value, exit: u32, pc: usize) {
+        let raises =
+            matches!(exit, native::EXIT_BOUNDS | native::EXIT_NILREF | native::EXIT_ZDIV | native::EXIT_SEGV);
+        if raises && !self.handled(pc) {
+            let e = self.b.ins().iconst(types::I32, exit as i64);
+            return self.raise_if(cond, e, pc);
+        }
         let (trap, ok) = self.fork(cond);
         self.b.set_cold_block(trap);
         self.b.switch_to_block(trap);
         self.leave(exit, pc);
+        self.b.switch_to_block(ok);
+    }
+
+    /// Whether a handler of the function covers `pc`: an exception raised
+    /// there may be caught in this frame, which must then be in memory.
+    /// Elsewhere the frame dies unwinding.
+    fn handled(&self, pc: usize) -> bool {
+        self.m.image.handlers.iter().flatten().any(|h| (h.pc1 as usize..h.pc2 as usize).contains(&pc))
+    }
+
+    /// Leaves with exception `exit` raised at `pc`, where no handler of
+    /// the function covers it, when `cond` holds: through one block all
+    /// such exits share, which stores nothing of the frame.
+    fn raise_if(&mut self, cond: Value, exit: Value, pc: usize) {
+        let raise = *self.raise.get_or_insert_with(|| {
+            let blk = self.b.create_block();
+            self.b.append_block_param(blk, I64);
+            self.b.append_block_param(blk, types::I32);
+            self.b.set_cold_block(blk);
+            blk
+        });
+        let pcv = self.b.ins().iconst(I64, pc as i64);
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, raise, &[BlockArg::Value(pcv), BlockArg::Value(exit)], ok, &[]);
+        self.b.seal_block(ok);
         self.b.switch_to_block(ok);
     }
 
@@ -616,15 +661,40 @@ impl<'a> Translator<'a> {
                 self.check_loaded_frame(a, fsize, map, o, pc)
             }
             _ if o.mode == Mode::IndFp && o.base as usize == REG_RET => {
-                self.check_result_access(a, o.size, o.acc, pc)
+                if o.v == 0 && o.size <= 8 && o.acc != Access::Ptr {
+                    // The address a compiled caller lent (never nil: `p`
+                    // is not) is a word of plain data.
+                    let lent = self.b.use_var(self.lent);
+                    let same = self.b.ins().icmp(IntCC::Equal, p, lent);
+                    let (check, done) = (self.b.create_block(), self.b.create_block());
+                    self.b.ins().brif(same, done, &[], check, &[]);
+                    self.b.seal_block(check);
+                    self.b.switch_to_block(check);
+                    self.check_result_access(a, o.size, o.acc, pc);
+                    self.b.ins().jump(done, &[]);
+                    self.b.seal_block(done);
+                    self.b.switch_to_block(done);
+                } else {
+                    self.check_result_access(a, o.size, o.acc, pc)
+                }
             }
             _ => match elem {
-                Some(e) => self.check_elem(a, e, o, pc),
+                Some(e) => self.check_elem(e, o, pc),
                 None if in_first_words && self.holds_object(o, pc) => self.check_field(p, a, o, pc),
                 None => self.check_access(a, o.size, o.acc, pc),
             },
         }
         (p, a)
+    }
+
+    /// What the base slot of indirect operand `o` holds, if translation
+    /// has it at hand without a load.
+    fn known_base(&mut self, o: &Opnd) -> Option<Value> {
+        let base = o.base as i64;
+        match self.cached.iter().find(|c| c.0 == base) {
+            Some(&(_, var, _)) => Some(self.b.use_var(var)),
+            None => self.known_slots.get(&base).copied(),
+        }
     }
 
     /// The address indirect operand `o` writes, and whether its bytes held
@@ -643,19 +713,20 @@ impl<'a> Translator<'a> {
 
     /// Checks an access inside the first word of an element just bounded
     /// (`e`): any read, a write of plain data, a pointer in a pointer slot,
-    /// by the element type's map; anything else goes to the runtime's check
-    /// ([`Self::unless_allowed`]).
-    fn check_elem(&mut self, a: Value, e: Elem, o: &Opnd, pc: usize) {
+    /// by the element type's map. Anything else is refused, as the runtime's
+    /// check would (the element is in the heap, in no frame): a fault, with
+    /// no call in the way of the registers of a loop.
+    fn check_elem(&mut self, e: Elem, o: &Opnd, pc: usize) {
         if o.acc == Access::Read {
             return;
         }
-        let want = if o.acc == Access::Write { IntCC::Equal } else { IntCC::NotEqual };
+        let refuse = if o.acc == Access::Write { IntCC::NotEqual } else { IntCC::Equal };
         let first = match e.first {
             First::Value(v) => v,
             First::Kept(var) => self.b.use_var(var),
         };
-        let ok = self.b.ins().icmp_imm_s(want, first, 0);
-        self.unless_allowed(ok, a, o.size, o.acc, pc);
+        let refused = self.b.ins().icmp_imm_s(refuse, first, 0);
+        self.trap_if(refused, native::EXIT_SEGV, pc);
     }
 
     /// Checks an access to a frame `mframe` made, inside its first 64
@@ -926,7 +997,15 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(slow);
         let size = self.b.ins().iconst(I64, size as i64);
         let acc = self.b.ins().iconst(I64, acc as u8 as i64);
+        // Where the runtime refuses the access, `r` is the exception.
         let r = self.rt(Rt::Check, &[a, size, acc]).expect("an exit code");
+        if !self.handled(pc) {
+            self.raise_if(r, r, pc);
+            self.b.ins().jump(good, &[]);
+            self.b.seal_block(good);
+            self.b.switch_to_block(good);
+            return;
+        }
         let bad = self.b.create_block();
         self.b.ins().brif(r, bad, &[], good, &[]);
         self.b.seal_block(bad);
@@ -1213,7 +1292,8 @@ impl<'a> Translator<'a> {
 
     /// The thread's stack.
     fn stack(&mut self) -> Value {
-        self.b.ins().load(I64, mem(), self.ctx, CTX_STACK)
+        // The same for the whole run: loaded once where it can be.
+        self.b.ins().load(I64, MemFlagsData::trusted().with_readonly(), self.ctx, CTX_STACK)
     }
 
     /// `frame $k`: a zeroed frame of type `k` on the thread's stack, bumped
@@ -1274,9 +1354,22 @@ impl<'a> Translator<'a> {
     fn call(&mut self, i: &Inst, pc: usize, next: Option<usize>) {
         let target = i.dst.imm() as usize;
         let f = self.load(&i.src, Ty::W, pc);
+        // A result address the instruction before lent the callee, if it
+        // is a word of plain data of this function's frame type.
+        let lent_slot = match self.lending.take() {
+            Some((at, g, off)) if at + 1 == pc && g == f => {
+                self.frame_type.filter(|t| frame_allows(t, off as usize, 8, Access::Write)).map(|_| off)
+            }
+            _ => None,
+        };
         // The frame type the callee runs in (`Module::entry_type`).
         let want = self.m.entry_type.get(target).copied().flatten().map_or(0, |t| t as *const _ as i64);
+        // The budget is stored once on each path: the runtime's call spends
+        // it in memory, the native call after spending it inline.
+        let budget = self.dirty & BUDGET;
+        self.dirty &= !BUDGET;
         self.flush();
+        self.dirty |= budget;
         self.resume.insert(pc + 1);
         let Some(slot) = self.callees.slot(target) else {
             // Not a function the table knows: the runtime does the Dis half
@@ -1321,8 +1414,10 @@ impl<'a> Translator<'a> {
         let spent = self.spend(1);
         self.store_budget();
         self.dirty &= !BUDGET;
-        let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
-        let deep = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, native::MAX_DEPTH);
+        let floor =
+            self.b.ins().load(I64, MemFlagsData::trusted().with_readonly(), self.ctx, CTX_STACK_FLOOR);
+        let sp = self.b.ins().get_stack_pointer(I64);
+        let deep = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, floor);
         let (yield_, jump, go) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         let deeper = self.b.create_block();
         self.b.set_cold_block(yield_);
@@ -1339,8 +1434,6 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(jump);
         self.leave_to(native::EXIT_JUMP, f, target);
         self.b.switch_to_block(go);
-        let depth = self.b.ins().iadd_imm_s(depth, 1);
-        self.b.ins().store(mem(), depth, self.ctx, CTX_DEPTH);
         // The callee's registers, as `native::call` leaves them: a callee
         // not compiled yet leaves at once for the dispatcher to run it.
         self.b.ins().store(mem(), f, self.ctx, CTX_FP);
@@ -1353,29 +1446,35 @@ impl<'a> Translator<'a> {
         let slot = self.b.ins().iconst(I64, slot);
         let callee = self.b.ins().load(I64, mem(), slot, 0);
         let idx = self.b.ins().iconst(types::I32, 0);
-        let call = self.b.ins().call_indirect(self.entry_sig, callee, &[self.ctx, idx]);
+        let lent = self.b.ins().iconst(I64, 0);
+        let lent = match lent_slot {
+            Some(off) => self.b.ins().iadd_imm_s(self.fp, off),
+            None => lent,
+        };
+        let call = self.b.ins().call_indirect(self.entry_sig, callee, &[self.ctx, idx, lent]);
         let e = self.b.inst_results(call)[0];
-        let depth = self.b.ins().load(I64, mem(), self.ctx, CTX_DEPTH);
-        let depth = self.b.ins().iadd_imm_s(depth, -1);
-        self.b.ins().store(mem(), depth, self.ctx, CTX_DEPTH);
-        // Carry on here only if the callee returned to this very frame and
-        // instruction; anything else is for the dispatcher.
+        // Carry on here only if the callee returned; anything else is for
+        // the dispatcher. A return comes back to this frame and the next
+        // instruction: the callee's `ret` takes both from its frame's
+        // registers, set above and out of reach of Dis code.
         let ret = self.b.ins().icmp_imm_s(IntCC::Equal, e, native::EXIT_RET as i64);
-        let fp = self.b.ins().load(I64, mem(), self.ctx, CTX_FP);
-        let same_fp = self.b.ins().icmp(IntCC::Equal, fp, self.fp);
-        let at = self.b.ins().load(I64, mem(), self.ctx, CTX_PC);
-        let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, at, pc as i64 + 1);
-        let ok = self.b.ins().band(ret, same_fp);
-        let ok = self.b.ins().band(ok, same_pc);
         let on = self.b.create_block();
         let out = self.b.create_block();
         self.b.set_cold_block(out);
-        self.b.ins().brif(ok, on, &[], out, &[]);
+        self.b.ins().brif(ret, on, &[], out, &[]);
         self.b.seal_block(on);
         self.b.seal_block(out);
         self.b.switch_to_block(out);
         self.b.ins().return_(&[e]);
         self.b.switch_to_block(on);
+        if cfg!(debug_assertions) {
+            let fp = self.b.ins().load(I64, mem(), self.ctx, CTX_FP);
+            let same_fp = self.b.ins().icmp(IntCC::Equal, fp, self.fp);
+            let at = self.b.ins().load(I64, mem(), self.ctx, CTX_PC);
+            let same_pc = self.b.ins().icmp_imm_s(IntCC::Equal, at, pc as i64 + 1);
+            let ok = self.b.ins().band(same_fp, same_pc);
+            self.b.ins().trapz(ok, ir::TrapCode::unwrap_user(2));
+        }
         // The callee holds this frame's address (its caller-frame register)
         // and may have written any slot through it.
         self.reload_all(pc + 1);
@@ -1385,6 +1484,9 @@ impl<'a> Translator<'a> {
     /// [`native::call`]: leaves with its exit code unless it is
     /// [`native::EXIT_NONE`], when `ctx` describes the callee at its entry.
     fn call_in_runtime(&mut self, f: Value, pc: usize, target: usize, want: i64) {
+        if self.dirty & BUDGET != 0 {
+            self.store_budget();
+        }
         let pcv = self.b.ins().iconst(I64, pc as i64);
         let tv = self.b.ins().iconst(I64, target as i64);
         let ev = self.b.ins().iconst(I64, want);
@@ -1414,16 +1516,21 @@ impl<'a> Translator<'a> {
             let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
             let base = self.b.ins().load(I64, mem(), st, STACK_BASE);
             let link = self.b.ins().iadd_imm_s(fp, -(LINK as i64));
-            let has_caller = self.b.ins().icmp_imm_s(IntCC::NotEqual, caller, 0);
-            let same_module = self.b.ins().icmp_imm_s(IntCC::Equal, mr, 0);
-            let is_type = self.b.ins().icmp_imm_s(IntCC::Equal, ft, t as *const vm::types::Type as i64);
-            let is_top = self.b.ins().icmp(IntCC::Equal, top, fp);
-            let not_first = self.b.ins().icmp(IntCC::NotEqual, link, base);
-            let ok = self.b.ins().band(has_caller, same_module);
-            let ok = self.b.ins().band(ok, is_type);
-            let ok = self.b.ins().band(ok, is_top);
-            let ok = self.b.ins().band(ok, not_first);
-            self.b.ins().brif(ok, fast, &[], slow, &[]);
+            // Each test a branch of its own: a compare and a jump.
+            let tests = [
+                self.b.ins().icmp_imm_s(IntCC::Equal, caller, 0),
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, mr, 0),
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, ft, t as *const vm::types::Type as i64),
+                self.b.ins().icmp(IntCC::NotEqual, top, fp),
+                self.b.ins().icmp(IntCC::Equal, link, base),
+            ];
+            for fails in tests {
+                let next = self.b.create_block();
+                self.b.ins().brif(fails, slow, &[], next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+            }
+            self.b.ins().jump(fast, &[]);
             self.b.seal_block(fast);
             self.b.switch_to_block(fast);
             for &o in t.ptrs {
@@ -1472,6 +1579,11 @@ impl<'a> Translator<'a> {
                 let a = self.addr(&i.src, pc);
                 self.nonnil.insert(a);
                 self.store(&i.dst, W, a, pc);
+                if i.src.mode == Mode::Fp && i.dst.mode == Mode::IndFp && i.dst.v == REG_RET as i64 {
+                    if let Some(f) = self.known_base(&i.dst) {
+                        self.lending = Some((pc, f, i.src.v));
+                    }
+                }
                 self.fall(pc, next);
             }
             O::Cvtbw | O::Cvtwb | O::Cvtlw | O::Cvtwl | O::Cvtws | O::Cvtsw => {
@@ -2012,31 +2124,44 @@ fn int_cc(op: O, byte: bool) -> IntCC {
     }
 }
 
-/// Cranelift's working memory, kept from one function to the next.
-#[derive(Default)]
-pub struct Workspace {
-    ctx: Option<Context>,
-    fctx: FunctionBuilderContext,
+/// A function translated to Cranelift IR, ready for [`codegen`].
+pub struct Translated {
+    pub func: Function,
+    /// The pcs it can be entered at, by resume index (its entry first).
+    pub resume: Vec<usize>,
+    /// Its IR instructions: what compile time grows with.
+    pub ir_insts: usize,
 }
 
-/// Compiles the function at `entry` whose instructions are `body`.
-pub fn compile(
+/// Translates the function at `entry` whose instructions are `body`;
+/// `fctx` is the frontend's working memory, kept from one function to the
+/// next.
+pub fn translate(
     isa: &dyn TargetIsa,
-    ws: &mut Workspace,
+    fctx: &mut FunctionBuilderContext,
     m: &Module,
     entry: usize,
     body: &[usize],
     callees: &Callees,
-) -> Result<Compiled, String> {
-    let ctx = ws.ctx.get_or_insert_with(Context::new);
+) -> Translated {
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, entry as u32),
+        Signature::new(isa.default_call_conv()),
+    );
+    let resume = Translator::build(isa, m, entry, body, callees, &mut func, fctx);
+    let ir_insts = func.layout.blocks().map(|b| func.layout.block_insts(b).count()).sum();
+    Translated { func, resume, ir_insts }
+}
+
+/// Compiles translated IR to machine code; `ctx` is Cranelift's working
+/// memory, kept from one function to the next.
+pub fn codegen(isa: &dyn TargetIsa, ctx: &mut Context, func: Function) -> Result<Vec<u8>, String> {
     ctx.clear();
-    ctx.func.name = UserFuncName::user(0, entry as u32);
-    let resume = Translator::build(isa, m, entry, body, callees, &mut ctx.func, &mut ws.fctx);
-    let ir_insts = ctx.func.layout.blocks().map(|b| ctx.func.layout.block_insts(b).count()).sum();
+    ctx.func = func;
     let mut ctrl = Default::default();
     let code = ctx.compile(isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
     if !code.buffer.relocs().is_empty() {
         return Err("compiled code needs relocation".into());
     }
-    Ok(Compiled { code: code.code_buffer().to_vec(), resume, ir_insts })
+    Ok(code.code_buffer().to_vec())
 }

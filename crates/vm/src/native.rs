@@ -14,7 +14,7 @@
 //! code then calls the callee's compiled function, which leaves with
 //! [`EXIT_RET`] when it returns. Any other exit goes straight up to the
 //! dispatcher, which finds every frame's state in memory as usual; a
-//! depth limit keeps the native stack short.
+//! limit on the native stack they take keeps it short.
 //!
 //! Instructions the backend does not compile inline run through
 //! [`exec_one`], the interpreter's implementation of them, so every
@@ -48,8 +48,9 @@ pub struct Ctx {
     /// Preemption budget: compiled code subtracts the instructions of each
     /// loop iteration and call, and yields when it is spent.
     pub budget: i64,
-    /// Native calls between compiled functions under way.
-    pub depth: i64,
+    /// The lowest native stack address a compiled function may call
+    /// another from: deeper calls go through the dispatcher.
+    pub stack_floor: usize,
     /// The thread's stack, where compiled code allocates and frees frames
     /// inline (the `STACK_*` offsets of `stack`).
     pub stack: *mut crate::stack::Stack,
@@ -66,14 +67,20 @@ pub const CTX_FP: i32 = offset_of!(Ctx, fp) as i32;
 pub const CTX_MP: i32 = offset_of!(Ctx, mp) as i32;
 pub const CTX_PC: i32 = offset_of!(Ctx, pc) as i32;
 pub const CTX_BUDGET: i32 = offset_of!(Ctx, budget) as i32;
-pub const CTX_DEPTH: i32 = offset_of!(Ctx, depth) as i32;
+pub const CTX_STACK_FLOOR: i32 = offset_of!(Ctx, stack_floor) as i32;
 pub const CTX_STACK: i32 = offset_of!(Ctx, stack) as i32;
 pub const CTX_SHADOW: i32 = offset_of!(Ctx, shadow) as i32;
 
-/// The most native calls between compiled functions in one entry to
-/// compiled code; deeper calls go through the dispatcher, so that Dis
-/// recursion never grows the native stack much.
-pub const MAX_DEPTH: i64 = 256;
+/// The native stack that calls between compiled functions may take in one
+/// entry to compiled code, below the dispatcher; deeper calls go through
+/// the dispatcher, so that Dis recursion never grows the native stack much.
+pub const NATIVE_STACK: usize = 256 << 10;
+
+/// About where the native stack is: the address of a local.
+fn stack_here() -> usize {
+    let here = 0u8;
+    std::ptr::addr_of!(here) as usize
+}
 
 /// Exit codes of compiled code and of [`exec_one`].
 ///
@@ -143,7 +150,7 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
             mp: inst.mp,
             pc: p.regs.pc as u64,
             budget: left,
-            depth: 0,
+            stack_floor: stack_here().saturating_sub(NATIVE_STACK),
             stack: &mut p.stack,
             shadow: vm.heap.shadow.table(),
             vm,
@@ -267,10 +274,9 @@ pub fn call(ctx: &mut Ctx, f: i64, pc: u64, target: u64, want: u64) -> u32 {
     ctx.budget -= 1;
     if ctx.budget < 0 {
         EXIT_YIELD
-    } else if ctx.depth >= MAX_DEPTH {
+    } else if stack_here() < ctx.stack_floor {
         EXIT_JUMP
     } else {
-        ctx.depth += 1;
         EXIT_NONE
     }
 }

@@ -95,6 +95,16 @@ fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
         ),
         ("a result address set by the first frame", "lea 96(fp),32(fp)\nmovw $1,0(32(fp))", SEGV),
         (
+            // The caller lends a plain word; the second time (a native call
+            // once f is compiled), f replaces the address before writing
+            // through it.
+            "a lent result address replaced by the callee",
+            "frame $2,200(fp)\nmovw $0,72(200(fp))\nlea 160(fp),32(200(fp))\ncall 200(fp),$<f>\n\
+             frame $2,200(fp)\nmovw $1,72(200(fp))\nlea 160(fp),32(200(fp))\ncall 200(fp),$<f>\nret\n\
+             <f>:\nbeqw $0,72(fp),$<w>\nmovw $1234567,32(fp)\n<w>:\nmovw $1,0(32(fp))\nret",
+            SEGV,
+        ),
+        (
             // f writes a word at 72, plain in type 2, a pointer in type 3.
             "a call in a frame of another type",
             "frame $2,160(fp)\nframe $3,168(fp)\nmovw 168(fp),160(fp)\ncall 160(fp),$<f>\nret\n<f>:\nmovw $1,72(fp)",
