@@ -17,17 +17,19 @@
 //! the exception: only the callee writes there, during the call, after
 //! which every variable is loaded again, as long as the function cannot
 //! find the lent address again (see `may_find_lent_slots`).
-//! Slots below the arguments (the frame's registers and the compiler's
-//! temporaries) are out. The indirect operands' base slots count as reads
-//! of integers: addresses that `ind*` computed are kept, pointers are out
-//! through the instructions that write them.
+//! The frame's registers are out; the compiler's temporaries past them are
+//! slots like any other (the fixed-point instructions that read two of them
+//! run in the runtime, after the variables are stored). The indirect
+//! operands' base slots count as reads of integers: addresses that `ind*`
+//! computed are kept, pointers are out through the instructions that write
+//! them.
 
 use std::collections::{BTreeMap, HashMap};
 
 use cranelift_codegen::ir::{self, types};
 use dis::{Kind, Slot, Ty};
 use vm::module::{Inst, Mode, Module, Opnd};
-use vm::stack::{ARGS, REG_RET};
+use vm::stack::{ARGS, REG_RET, STMP};
 
 /// At most this many slots per function: each costs a load wherever
 /// compiled code is entered and a store wherever it leaves.
@@ -213,7 +215,7 @@ pub fn cached(m: &Module, body: &[usize]) -> Vec<Cached> {
     // found again.
     let lending_is_safe = !may_find_lent_slots(m, body);
     // Ranges [from, to) no slot may touch.
-    let mut out: Vec<(i64, i64)> = vec![(0, ARGS as i64)];
+    let mut out: Vec<(i64, i64)> = vec![(0, STMP as i64)];
     let mut note = |o: &Opnd, kind: Kind| {
         if o.mode == Mode::IndFp {
             let b = o.base as i64;
