@@ -3,7 +3,7 @@
 //! call into generated code.
 
 use vm::heap::Ptr;
-use vm::native::{self, Ctx, EXIT_JUMP};
+use vm::native::{self, Ctx};
 use vm::types::Type;
 
 // SAFETY (every entry point below): compiled code passes the `ctx` it was
@@ -63,11 +63,15 @@ pub extern "C" fn compare_strings(_ctx: *mut Ctx, a: Ptr, b: Ptr) -> i64 {
     native::compare_strings(a, b)
 }
 
+/// What the entry of a function left to the interpreter returns: its
+/// compiled caller, which has set `ctx.fp` to the callee's frame, leaves
+/// for the dispatcher to run it from its entry.
+pub const EXIT_ENTER: u32 = 64;
+
 /// The entry of a function left to the interpreter, in the table of
-/// functions compiled code calls: [`native::call`] has set `ctx` for its
-/// entry, so leaving hands it to the dispatcher.
+/// functions compiled code calls.
 pub extern "C" fn interpreted(_ctx: *mut Ctx, _resume: u32, _lent: u64) -> u32 {
-    EXIT_JUMP
+    EXIT_ENTER
 }
 
 /// The type of compiled functions: entered with `ctx` at resume point

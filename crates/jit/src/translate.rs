@@ -1434,11 +1434,9 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(jump);
         self.leave_to(native::EXIT_JUMP, f, target);
         self.b.switch_to_block(go);
-        // The callee's registers, as `native::call` leaves them: a callee
-        // not compiled yet leaves at once for the dispatcher to run it.
+        // The callee's frame, as `native::call` leaves it (which sets
+        // `ctx.pc` too, which a compiled callee does not read).
         self.b.ins().store(mem(), f, self.ctx, CTX_FP);
-        let tv = self.b.ins().iconst(I64, target as i64);
-        self.b.ins().store(mem(), tv, self.ctx, CTX_PC);
         self.b.ins().jump(enter, &[]);
 
         self.b.seal_block(enter);
@@ -1465,6 +1463,16 @@ impl<'a> Translator<'a> {
         self.b.seal_block(on);
         self.b.seal_block(out);
         self.b.switch_to_block(out);
+        // A callee not compiled yet left at once: the dispatcher runs it
+        // from its entry.
+        let (enter_it, other) = (self.b.create_block(), self.b.create_block());
+        let not_compiled = self.b.ins().icmp_imm_s(IntCC::Equal, e, glue::EXIT_ENTER as i64);
+        self.b.ins().brif(not_compiled, enter_it, &[], other, &[]);
+        self.b.seal_block(enter_it);
+        self.b.seal_block(other);
+        self.b.switch_to_block(enter_it);
+        self.exit(native::EXIT_JUMP, target);
+        self.b.switch_to_block(other);
         self.b.ins().return_(&[e]);
         self.b.switch_to_block(on);
         if cfg!(debug_assertions) {
