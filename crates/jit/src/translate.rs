@@ -236,6 +236,14 @@ struct ArrayVars {
     first: Option<Variable>,
 }
 
+/// The exit code of an exception [`Translator::raise_if`] raises: known,
+/// or a runtime call's result.
+#[derive(Clone, Copy)]
+enum RaiseCode {
+    Fixed(u32),
+    Of(Value),
+}
+
 /// What translation knows of the type of a frame the function made.
 #[derive(Clone, Copy)]
 enum NewFrame {
@@ -582,8 +590,7 @@ impl<'a> Translator<'a> {
         let raises =
             matches!(exit, native::EXIT_BOUNDS | native::EXIT_NILREF | native::EXIT_ZDIV | native::EXIT_SEGV);
         if raises && !self.handled(pc) {
-            let e = self.b.ins().iconst(types::I32, exit as i64);
-            return self.raise_if(cond, e, pc);
+            return self.raise_if(cond, RaiseCode::Fixed(exit), pc);
         }
         let (trap, ok) = self.fork(cond);
         self.b.set_cold_block(trap);
@@ -602,7 +609,7 @@ impl<'a> Translator<'a> {
     /// Leaves with exception `exit` raised at `pc`, where no handler of
     /// the function covers it, when `cond` holds: through one block all
     /// such exits share, which stores nothing of the frame.
-    fn raise_if(&mut self, cond: Value, exit: Value, pc: usize) {
+    fn raise_if(&mut self, cond: Value, exit: RaiseCode, pc: usize) {
         let raise = *self.raise.get_or_insert_with(|| {
             let blk = self.b.create_block();
             self.b.append_block_param(blk, I64);
@@ -610,10 +617,16 @@ impl<'a> Translator<'a> {
             self.b.set_cold_block(blk);
             blk
         });
+        // The pc is set on the way, so that the way on does not pay for it.
+        let (site, ok) = self.fork(cond);
+        self.b.set_cold_block(site);
+        self.b.switch_to_block(site);
         let pcv = self.b.ins().iconst(I64, pc as i64);
-        let ok = self.b.create_block();
-        self.b.ins().brif(cond, raise, &[BlockArg::Value(pcv), BlockArg::Value(exit)], ok, &[]);
-        self.b.seal_block(ok);
+        let exit = match exit {
+            RaiseCode::Fixed(e) => self.b.ins().iconst(types::I32, e as i64),
+            RaiseCode::Of(v) => v,
+        };
+        self.b.ins().jump(raise, &[BlockArg::Value(pcv), BlockArg::Value(exit)]);
         self.b.switch_to_block(ok);
     }
 
@@ -1000,7 +1013,7 @@ impl<'a> Translator<'a> {
         // Where the runtime refuses the access, `r` is the exception.
         let r = self.rt(Rt::Check, &[a, size, acc]).expect("an exit code");
         if !self.handled(pc) {
-            self.raise_if(r, r, pc);
+            self.raise_if(r, RaiseCode::Of(r), pc);
             self.b.ins().jump(good, &[]);
             self.b.seal_block(good);
             self.b.switch_to_block(good);
@@ -1519,19 +1532,24 @@ impl<'a> Translator<'a> {
             let fp = self.fp;
             let caller = self.b.ins().load(I64, mem(), fp, REG_FP as i32);
             let mr = self.b.ins().load(I64, mem(), fp, REG_MR as i32);
-            let ft = self.b.ins().load(I64, mem(), fp, REG_TYPE as i32);
             let st = self.stack();
             let top = self.b.ins().load(I64, mem(), st, STACK_TOP);
             let base = self.b.ins().load(I64, mem(), st, STACK_BASE);
             let link = self.b.ins().iadd_imm_s(fp, -(LINK as i64));
-            // Each test a branch of its own: a compare and a jump.
-            let tests = [
+            // Each test a branch of its own: a compare and a jump. Calls
+            // and entries check frames against the function's layout, so
+            // the frame's type needs testing only where another function's
+            // frames may run this code.
+            let mut tests = vec![
                 self.b.ins().icmp_imm_s(IntCC::Equal, caller, 0),
                 self.b.ins().icmp_imm_s(IntCC::NotEqual, mr, 0),
-                self.b.ins().icmp_imm_s(IntCC::NotEqual, ft, t as *const vm::types::Type as i64),
                 self.b.ins().icmp(IntCC::NotEqual, top, fp),
                 self.b.ins().icmp(IntCC::Equal, link, base),
             ];
+            if self.m.analysis.shared.get(pc).copied().unwrap_or(true) {
+                let ft = self.b.ins().load(I64, mem(), fp, REG_TYPE as i32);
+                tests.push(self.b.ins().icmp_imm_s(IntCC::NotEqual, ft, t as *const vm::types::Type as i64));
+            }
             for fails in tests {
                 let next = self.b.create_block();
                 self.b.ins().brif(fails, slow, &[], next, &[]);
