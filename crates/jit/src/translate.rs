@@ -543,10 +543,13 @@ impl<'a> Translator<'a> {
     /// Spends `cost` of the budget; returns whether it is spent.
     fn spend(&mut self, cost: i64) -> Value {
         let left = self.b.use_var(self.budget);
+        // Compared before the subtraction, so that the old and the new
+        // value need not both be kept.
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, cost);
         let left = self.b.ins().iadd_imm_s(left, -cost);
         self.b.def_var(self.budget, left);
         self.dirty |= BUDGET;
-        self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0)
+        spent
     }
 
     /// Continues at `pc`: inline when it is in the body, else by leaving.
