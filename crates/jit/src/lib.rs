@@ -7,9 +7,9 @@
 //! instruction and they leave for module calls, blocking, preemption and
 //! exceptions, so Dis recursion depth, fairness and exception handling are
 //! the interpreter's. Calls within the module are native calls through a
-//! table of the module's functions, within a bounded native stack. Generated code keeps no VM state in registers across
-//! runtime calls: Cranelift follows the platform ABI and the frame in
-//! memory is the truth.
+//! table of the module's functions, within a bounded native stack.
+//! Generated code keeps no VM state in registers across runtime calls:
+//! Cranelift follows the platform ABI and the frame in memory is the truth.
 
 mod code;
 mod glue;

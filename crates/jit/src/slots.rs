@@ -378,6 +378,13 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     slots
 }
 
+/// Whether an exception handler of the module covers `pc`: an exception
+/// raised there may be caught in the same frame, which must then be in
+/// memory.
+pub fn handled(m: &Module, pc: usize) -> bool {
+    m.image.handlers.iter().flatten().any(|h| (h.pc1 as usize..h.pc2 as usize).contains(&pc))
+}
+
 /// Where compiled code loads its cached slots, and what it takes for
 /// possibly newer than memory where paths join.
 pub struct Reloads {
@@ -403,8 +410,6 @@ pub struct Reloads {
 pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> Reloads {
     use dis::Opcode as O;
     let all: u64 = if cached.len() >= 64 { !0 } else { (1u64 << cached.len()) - 1 };
-    let covered =
-        |pc: usize| m.image.handlers.iter().flatten().any(|h| (h.pc1 as usize..h.pc2 as usize).contains(&pc));
     let targets: Vec<usize> = body
         .iter()
         .map(|&pc| &m.code[pc])
@@ -528,7 +533,7 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> R
     }
     // Needed: read before written, or carried unwritten to a join where
     // it may be dirty (backwards).
-    let mut need: Vec<u64> = body.iter().map(|&pc| if covered(pc) { all } else { 0 }).collect();
+    let mut need: Vec<u64> = body.iter().map(|&pc| if handled(m, pc) { all } else { 0 }).collect();
     loop {
         let mut changed = false;
         for k in (0..body.len()).rev() {

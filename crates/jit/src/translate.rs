@@ -592,7 +592,7 @@ impl<'a> Translator<'a> {
     fn trap_if(&mut self, cond: Value, exit: u32, pc: usize) {
         let raises =
             matches!(exit, native::EXIT_BOUNDS | native::EXIT_NILREF | native::EXIT_ZDIV | native::EXIT_SEGV);
-        if raises && !self.handled(pc) {
+        if raises && !slots::handled(self.m, pc) {
             return self.raise_if(cond, RaiseCode::Fixed(exit), pc);
         }
         let (trap, ok) = self.fork(cond);
@@ -600,13 +600,6 @@ impl<'a> Translator<'a> {
         self.b.switch_to_block(trap);
         self.leave(exit, pc);
         self.b.switch_to_block(ok);
-    }
-
-    /// Whether a handler of the function covers `pc`: an exception raised
-    /// there may be caught in this frame, which must then be in memory.
-    /// Elsewhere the frame dies unwinding.
-    fn handled(&self, pc: usize) -> bool {
-        self.m.image.handlers.iter().flatten().any(|h| (h.pc1 as usize..h.pc2 as usize).contains(&pc))
     }
 
     /// Leaves with exception `exit` raised at `pc`, where no handler of
@@ -1015,7 +1008,7 @@ impl<'a> Translator<'a> {
         let acc = self.b.ins().iconst(I64, acc as u8 as i64);
         // Where the runtime refuses the access, `r` is the exception.
         let r = self.rt(Rt::Check, &[a, size, acc]).expect("an exit code");
-        if !self.handled(pc) {
+        if !slots::handled(self.m, pc) {
             self.raise_if(r, RaiseCode::Of(r), pc);
             self.b.ins().jump(good, &[]);
             self.b.seal_block(good);
