@@ -52,6 +52,17 @@ pub struct Cached {
     pub written: bool,
 }
 
+/// The operands `i` names, with what it does to each by the opcode table;
+/// an absent middle operand is the destination, read as well.
+fn operands(i: &Inst) -> impl Iterator<Item = (&Opnd, Kind)> {
+    let info = i.op.info();
+    let implied = (i.mid.mode == Mode::None && info.mid != Slot::No).then_some((&i.dst, info.mid));
+    [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)]
+        .into_iter()
+        .chain(implied)
+        .filter_map(|(o, slot)| slot.kind().map(|kind| (o, kind)))
+}
+
 /// Whether `i` is `lea X(fp), REG_RET(f(fp))`: the address of a slot
 /// handed to a callee for its result.
 fn lends_result_slot(i: &Inst) -> bool {
@@ -245,20 +256,11 @@ pub fn cached(m: &Module, body: &[usize]) -> Vec<Cached> {
     };
     for &pc in body {
         let i: &Inst = &m.code[pc];
-        let info = i.op.info();
-        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
-            if let Some(kind) = slot.kind() {
-                if kind == Kind::Addr && lending_is_safe && lends_result_slot(i) {
-                    continue;
-                }
-                note(o, kind);
+        for (o, kind) in operands(i) {
+            if kind == Kind::Addr && lending_is_safe && lends_result_slot(i) {
+                continue;
             }
-        }
-        // An absent middle operand is the destination, read as well.
-        if i.mid.mode == Mode::None && info.mid != Slot::No {
-            if let Some(kind) = info.mid.kind() {
-                note(&i.dst, kind);
-            }
+            note(o, kind);
         }
     }
     // The exception handlers covering the function store the exception there.
@@ -343,9 +345,8 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     let mut reached = i64::MAX;
     for &pc in body {
         let i: &Inst = &m.code[pc];
-        let info = i.op.info();
-        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
-            let addr = matches!(slot.kind(), Some(Kind::Addr | Kind::Val));
+        for (o, kind) in operands(i) {
+            let addr = matches!(kind, Kind::Addr | Kind::Val);
             if addr && o.mode == Mode::Fp && !(lending_is_safe && lends_result_slot(i)) {
                 reached = reached.min(o.v);
             }
@@ -451,7 +452,6 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> R
     // What each instruction reads (uses), wholly writes (defs), and may
     // write in any way (what it may make dirty).
     let effect = |i: &Inst| -> (u64, u64, u64) {
-        let info = i.op.info();
         let (mut uses, mut defs, mut writes) = (0u64, 0u64, 0u64);
         let mut note = |o: &Opnd, kind: Kind| match o.mode {
             Mode::IndFp => uses |= overlap(o.base as i64, o.base as i64 + 8),
@@ -478,19 +478,11 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> R
             },
             _ => {}
         };
-        for (o, slot) in [(&i.src, info.src), (&i.mid, info.mid), (&i.dst, info.dst)] {
-            if let Some(kind) = slot.kind() {
-                // A slot lent for a result is the callee's to write, and
-                // loads after the call (see `cached`).
-                if !(kind == Kind::Addr && lends_result_slot(i)) {
-                    note(o, kind);
-                }
-            }
-        }
-        // An absent middle operand is the destination, read as well.
-        if i.mid.mode == Mode::None && info.mid != Slot::No {
-            if let Some(kind) = info.mid.kind() {
-                note(&i.dst, kind);
+        for (o, kind) in operands(i) {
+            // A slot lent for a result is the callee's to write, and loads
+            // after the call (see `cached`).
+            if !(kind == Kind::Addr && lends_result_slot(i)) {
+                note(o, kind);
             }
         }
         (uses, defs & !uses, writes)
