@@ -103,9 +103,9 @@ struct Compiled {
     /// until the function is compiled. Compiled calls read it in place, so
     /// it never moves.
     table: Box<[Cell<glue::Entry>]>,
-    /// For each pc, the function starting there, and where in `table`
-    /// compiled calls find it.
-    callees: translate::Callees,
+    /// Where in `table` compiled calls find the function starting at a pc,
+    /// and what else translation needs of the whole module.
+    facts: translate::ModuleFacts,
     state: RefCell<State>,
 }
 
@@ -130,9 +130,10 @@ impl Compiled {
         let entries: Vec<usize> = m.analysis.functions.keys().copied().collect();
         let table: Box<[Cell<glue::Entry>]> =
             entries.iter().map(|_| Cell::new(glue::interpreted as glue::Entry)).collect();
-        let callees = translate::Callees {
+        let facts = translate::ModuleFacts {
             index: entries.iter().enumerate().map(|(k, &pc)| (pc, k)).collect(),
             table: table.as_ptr() as i64,
+            constants: slots::Constants::of(m),
         };
         let state = State {
             fctx: FunctionBuilderContext::new(),
@@ -142,7 +143,7 @@ impl Compiled {
             tried: vec![false; entries.len()],
             stats: Stats::default(),
         };
-        Compiled { isa, verbose, module: m.name.clone(), entries, table, callees, state: RefCell::new(state) }
+        Compiled { isa, verbose, module: m.name.clone(), entries, table, facts, state: RefCell::new(state) }
     }
 
     /// Compiles function `k` of `m`, unless that was tried before.
@@ -154,7 +155,7 @@ impl Compiled {
         let f = &m.analysis.functions[&self.entries[k]];
         let start = Instant::now();
         let st = &mut *st;
-        let t = translate::translate(&*self.isa, &mut st.fctx, m, f.entry, &f.body, &self.callees);
+        let t = translate::translate(&*self.isa, &mut st.fctx, m, f.entry, &f.body, &self.facts);
         let code = match translate::codegen(&*self.isa, &mut st.ctx, t.func) {
             Ok(code) => code,
             Err(e) => return self.report_fallback(f.entry, &e),
@@ -205,7 +206,7 @@ impl Code for Compiled {
         if self.state.borrow().resume.get(pc).is_some_and(|r| r.0 != NONE.0) {
             return true;
         }
-        let Some(&k) = self.callees.index.get(&pc) else { return false };
+        let Some(&k) = self.facts.index.get(&pc) else { return false };
         self.compile_function(m, k);
         self.state.borrow().resume[pc].0 != NONE.0
     }

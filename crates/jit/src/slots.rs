@@ -24,7 +24,7 @@
 //! computed are kept, pointers are out through the instructions that write
 //! them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cranelift_codegen::ir::{self, types};
 use dis::{Kind, Slot, Ty};
@@ -331,15 +331,7 @@ impl Indexing {
 pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     use dis::Opcode as O;
     let lending_is_safe = !may_find_lent_slots(m, body);
-    // The spans of the loops: from a backward branch's target to itself.
-    let loops: Vec<(usize, usize)> = body
-        .iter()
-        .map(|&pc| (pc, &m.code[pc]))
-        .filter(|(_, i)| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
-        .filter(|&(pc, i)| (i.dst.v as usize) <= pc)
-        .map(|(pc, i)| (i.dst.v as usize, pc))
-        .collect();
-    let in_loop = |pc: usize| loops.iter().any(|&(from, to)| (from..=to).contains(&pc));
+    let looping = in_loops(m, body);
     let mut uses: HashMap<i64, (usize, Option<Indexing>)> = HashMap::new();
     // The least offset an address reaches from.
     let mut reached = i64::MAX;
@@ -352,7 +344,12 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
             }
         }
         let indexes = matches!(i.op, O::Lena | O::Indw | O::Indl | O::Indf | O::Indb | O::Indx);
-        if indexes && i.src.mode == Mode::Fp && i.src.v % 8 == 0 && i.src.v >= ARGS as i64 && in_loop(pc) {
+        if indexes
+            && i.src.mode == Mode::Fp
+            && i.src.v % 8 == 0
+            && i.src.v >= ARGS as i64
+            && looping.contains(&pc)
+        {
             let e = uses.entry(i.src.v).or_default();
             e.0 += 1;
             let this = match i.op {
@@ -377,6 +374,18 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
         keep.into_iter().map(|(o, (_, how))| (o, how.unwrap_or(Indexing::Any { words: false }))).collect();
     slots.sort_by_key(|&(o, _)| o);
     slots
+}
+
+/// The pcs of `body` inside its loops: from a backward branch's target to
+/// the branch.
+pub fn in_loops(m: &Module, body: &[usize]) -> HashSet<usize> {
+    use dis::Opcode as O;
+    body.iter()
+        .map(|&pc| (pc, &m.code[pc]))
+        .filter(|(_, i)| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
+        .filter(|&(pc, i)| (i.dst.v as usize) <= pc)
+        .flat_map(|(pc, i)| (i.dst.v as usize..=pc).filter(|p| body.binary_search(p).is_ok()))
+        .collect()
 }
 
 /// Whether an exception handler of the module covers `pc`: an exception
@@ -551,5 +560,48 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> R
             .filter(|((_, &j), _)| j)
             .map(|((&pc, _), &d)| (pc, d))
             .collect(),
+    }
+}
+
+/// The bytes of module data that no instruction of the module writes or
+/// reaches by address: the compiler's constants (reals, bytes, integers
+/// too large for an immediate). Only the loader writes them, so compiled
+/// code may load them anywhere, once for a whole loop.
+pub struct Constants {
+    /// For each byte of module data, whether something may change it.
+    changed: Vec<bool>,
+}
+
+impl Constants {
+    pub fn of(m: &Module) -> Constants {
+        let size = m.mp_type().map_or(0, |t| t.size);
+        let mut changed = vec![false; size];
+        let mut change = |from: i64, to: i64| {
+            let (from, to) = (from.clamp(0, size as i64) as usize, to.clamp(0, size as i64) as usize);
+            changed[from..to].fill(true);
+        };
+        for i in m.code.iter() {
+            for (o, kind) in operands(i) {
+                if o.mode != Mode::Mp {
+                    continue;
+                }
+                match kind {
+                    Kind::Read(_) | Kind::Val | Kind::Target | Kind::Type => {}
+                    Kind::Write(t) => change(o.v, o.v + t.size(8) as i64),
+                    Kind::Update => change(o.v, o.v + 8),
+                    // A block of run-time size, or an address kept.
+                    Kind::Addr => change(o.v, i64::MAX),
+                }
+            }
+        }
+        Constants { changed }
+    }
+
+    /// Whether the `size` bytes at `off` in module data are constant.
+    pub fn holds(&self, off: i64, size: usize) -> bool {
+        let Ok(from) = usize::try_from(off) else { return false };
+        from.checked_add(size)
+            .and_then(|to| self.changed.get(from..to))
+            .is_some_and(|bytes| !bytes.contains(&true))
     }
 }

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, BlockArg, Function, InstBuilder, JumpTableData, MemFlagsData, Signature, UserFuncName,
@@ -53,15 +54,18 @@ pub fn signature(call_conv: isa::CallConv, params: &[ir::Type], ret: Option<ir::
     sig
 }
 
-/// The functions of a module that compiled code calls natively: each
-/// function's index by its entry pc, in the module's table of native
-/// entries at address `table` (entered at resume index 0, the entry).
-pub struct Callees {
+/// What translating any function of a module needs to know of the whole.
+pub struct ModuleFacts {
+    /// The functions compiled code calls natively: each function's index
+    /// by its entry pc, in the module's table of native entries at address
+    /// `table` (entered at resume index 0, the entry).
     pub index: HashMap<usize, usize>,
     pub table: i64,
+    /// The module data only the loader writes.
+    pub constants: slots::Constants,
 }
 
-impl Callees {
+impl ModuleFacts {
     /// The address of the table slot holding the native entry of the
     /// function starting at `pc`.
     fn slot(&self, pc: usize) -> Option<i64> {
@@ -121,7 +125,7 @@ fn mem() -> MemFlagsData {
 }
 
 /// How an operand's value is read or written.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Ty {
     B,
     W,
@@ -130,6 +134,17 @@ enum Ty {
     S16,
     /// A 32-bit real (`cvtrf`/`cvtfr`).
     R32,
+}
+
+impl Ty {
+    fn size(self) -> usize {
+        match self {
+            Ty::B => 1,
+            Ty::S16 => 2,
+            Ty::R32 => 4,
+            Ty::W | Ty::F => 8,
+        }
+    }
 }
 
 /// Translates one function: `body` is its instructions in pc order.
@@ -161,7 +176,13 @@ pub struct Translator<'a> {
     /// A result address a `lea` just stored into a frame's result register:
     /// the `lea`'s pc, the frame, and the slot of this frame it lends.
     lending: Option<(usize, Value, i64)>,
-    callees: &'a Callees,
+    facts: &'a ModuleFacts,
+    /// The function's first block, which dominates all others.
+    entry: ir::Block,
+    /// The pcs inside loops (`slots::in_loops`).
+    looping: HashSet<usize>,
+    /// Constants of module data that loops read, loaded in `entry`.
+    hoisted: HashMap<(i64, Ty), Value>,
     /// Frame slots kept in variables (see `slots`), by offset.
     cached: Vec<(i64, Variable, ir::Type)>,
     /// Where cached slots load, and what may be dirty at joins
@@ -278,7 +299,7 @@ impl<'a> Translator<'a> {
         m: &'a Module,
         entry_pc: usize,
         body: &'a [usize],
-        callees: &'a Callees,
+        facts: &'a ModuleFacts,
         func: &'a mut Function,
         fctx: &'a mut FunctionBuilderContext,
     ) -> Vec<usize> {
@@ -348,7 +369,10 @@ impl<'a> Translator<'a> {
             entry_sig,
             lent,
             lending: None,
-            callees,
+            facts,
+            entry,
+            looping: slots::in_loops(m, body),
+            hoisted: HashMap::new(),
             cached,
             reloads,
             budget,
@@ -1051,14 +1075,30 @@ impl<'a> Translator<'a> {
         if o.mode == Mode::Fp && ty == Ty::W {
             return self.load_slot(o.v);
         }
-        let a = self.addr(o, pc);
-        match ty {
-            Ty::B => self.b.ins().uload8(I64, mem(), a, 0),
-            Ty::W => self.b.ins().load(I64, mem(), a, 0),
-            Ty::S16 => self.b.ins().sload16(I64, mem(), a, 0),
-            Ty::F => self.b.ins().load(types::F64, mem(), a, 0),
-            Ty::R32 => self.b.ins().load(types::F32, mem(), a, 0),
+        if o.mode == Mode::Mp && self.facts.constants.holds(o.v, ty.size()) {
+            return self.constant(o.v, ty, pc);
         }
+        let a = self.addr(o, pc);
+        load_as(&mut self.b.cursor(), mem(), a, 0, ty)
+    }
+
+    /// A constant of module data ([`slots::Constants`]) read at `pc`.
+    /// Loops read theirs from a load at the function's entry: Cranelift's
+    /// loop-invariant code motion would hoist a load it may move, but
+    /// gives up on a loop past its first exit.
+    fn constant(&mut self, off: i64, ty: Ty, pc: usize) -> Value {
+        // Not a load Cranelift may move: it would sink it back into loops.
+        let constant = MemFlagsData::trusted().with_readonly();
+        if !self.looping.contains(&pc) {
+            return load_as(&mut self.b.cursor(), constant, self.mp, off, ty);
+        }
+        if let Some(&v) = self.hoisted.get(&(off, ty)) {
+            return v;
+        }
+        let mut at_entry = FuncCursor::new(self.b.func).at_last_inst(self.entry);
+        let v = load_as(&mut at_entry, constant, self.mp, off, ty);
+        self.hoisted.insert((off, ty), v);
+        v
     }
 
     fn store(&mut self, o: &Opnd, ty: Ty, v: Value, pc: usize) {
@@ -1380,7 +1420,7 @@ impl<'a> Translator<'a> {
         self.flush();
         self.dirty |= budget;
         self.resume.insert(pc + 1);
-        let Some(slot) = self.callees.slot(target) else {
+        let Some(slot) = self.facts.slot(target) else {
             // Not a function the table knows: the runtime does the Dis half
             // and the dispatcher enters it.
             self.call_in_runtime(f, pc, target, want);
@@ -2164,15 +2204,28 @@ pub fn translate(
     m: &Module,
     entry: usize,
     body: &[usize],
-    callees: &Callees,
+    facts: &ModuleFacts,
 ) -> Translated {
     let mut func = Function::with_name_signature(
         UserFuncName::user(0, entry as u32),
         Signature::new(isa.default_call_conv()),
     );
-    let resume = Translator::build(isa, m, entry, body, callees, &mut func, fctx);
+    let resume = Translator::build(isa, m, entry, body, facts, &mut func, fctx);
     let ir_insts = func.layout.blocks().map(|b| func.layout.block_insts(b).count()).sum();
     Translated { func, resume, ir_insts }
+}
+
+/// Loads a value of type `ty` from `base + off` where `pos` stands:
+/// integers widened to 64 bits.
+fn load_as(pos: &mut FuncCursor, flags: MemFlagsData, base: Value, off: i64, ty: Ty) -> Value {
+    let off = off as i32;
+    match ty {
+        Ty::B => pos.ins().uload8(I64, flags, base, off),
+        Ty::S16 => pos.ins().sload16(I64, flags, base, off),
+        Ty::W => pos.ins().load(I64, flags, base, off),
+        Ty::F => pos.ins().load(types::F64, flags, base, off),
+        Ty::R32 => pos.ins().load(types::F32, flags, base, off),
+    }
 }
 
 /// Compiles translated IR to machine code; `ctx` is Cranelift's working
