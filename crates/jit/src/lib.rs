@@ -106,6 +106,8 @@ struct Compiled {
     /// Where in `table` compiled calls find the function starting at a pc,
     /// and what else translation needs of the whole module.
     facts: translate::ModuleFacts,
+    /// Where the interpreter stops in mixed mode ([`Code::stops`]).
+    stops: Box<[Cell<bool>]>,
     state: RefCell<State>,
 }
 
@@ -143,15 +145,38 @@ impl Compiled {
             tried: vec![false; entries.len()],
             stats: Stats::default(),
         };
-        Compiled { isa, verbose, module: m.name.clone(), entries, table, facts, state: RefCell::new(state) }
+        // The interpreter stops at every function's entry, where it may be
+        // compiled, and at the resume points of those compiled.
+        let stops: Box<[Cell<bool>]> = (0..=m.code.len()).map(|_| Cell::new(false)).collect();
+        for &pc in &entries {
+            stops[pc].set(true);
+        }
+        Compiled {
+            isa,
+            verbose,
+            module: m.name.clone(),
+            entries,
+            table,
+            facts,
+            stops,
+            state: RefCell::new(state),
+        }
     }
 
     /// Compiles function `k` of `m`, unless that was tried before.
     fn compile_function(&self, m: &Module, k: usize) {
-        let mut st = self.state.borrow_mut();
-        if std::mem::replace(&mut st.tried[k], true) {
+        if self.state.borrow().tried[k] {
             return;
         }
+        self.try_compile(m, k);
+        // The interpreter need stop at the entry only if it is compiled.
+        let entry = self.entries[k];
+        self.stops[entry].set(self.state.borrow().resume[entry] != NONE);
+    }
+
+    fn try_compile(&self, m: &Module, k: usize) {
+        let mut st = self.state.borrow_mut();
+        st.tried[k] = true;
         let f = &m.analysis.functions[&self.entries[k]];
         let start = Instant::now();
         let st = &mut *st;
@@ -169,6 +194,7 @@ impl Compiled {
         self.table[k].set(unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(0)) });
         st.memory.push(mem);
         for (idx, &pc) in t.resume.iter().enumerate() {
+            self.stops[pc].set(true);
             // A pc in several bodies (shared code) resumes in the function
             // that starts there, else in the first compiled.
             if st.resume[pc] == NONE || pc == f.entry {
@@ -209,6 +235,10 @@ impl Code for Compiled {
         let Some(&k) = self.facts.index.get(&pc) else { return false };
         self.compile_function(m, k);
         self.state.borrow().resume[pc].0 != NONE.0
+    }
+
+    fn stops(&self) -> &[Cell<bool>] {
+        &self.stops
     }
 
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32 {

@@ -176,6 +176,13 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
     fast::run(vm, p, budget)
 }
 
+/// Runs thread `p` for the mixed-mode dispatcher: at most `budget`
+/// instructions, stopping before one where compiled code may be entered
+/// (`native::Code::stops`); returns how it stopped and how many ran.
+pub fn run_until_native(vm: &mut Vm, p: &mut Prog, budget: u32) -> (Status, u32) {
+    fast::run_until::<true>(vm, p, budget)
+}
+
 /// Runs the instruction before `cpu.pc` on the general path; a status when
 /// the thread stops.
 #[inline(never)]

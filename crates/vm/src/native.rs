@@ -21,6 +21,7 @@
 //! instruction has one implementation of its semantics besides the inline
 //! fast paths.
 
+use std::cell::Cell;
 use std::mem::offset_of;
 
 use crate::heap::Ptr;
@@ -118,6 +119,10 @@ pub trait Code {
     /// Whether compiled code of module `m` (whose code this is) can be
     /// entered at `pc`; the first run of a function may compile it.
     fn enters(&self, m: &Module, pc: usize) -> bool;
+    /// For each pc of the module's code and one past its end, whether
+    /// [`Code::enters`] may be true there: the interpreter, running the
+    /// module in mixed mode, stops there for the dispatcher to look.
+    fn stops(&self) -> &[Cell<bool>];
     /// Runs compiled code from `pc` (which [`Code::enters`]) with the
     /// registers in `ctx`, until it leaves; returns the exit code.
     fn run(&self, ctx: &mut Ctx, pc: usize) -> u32;
@@ -145,8 +150,11 @@ pub fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
         let module =
             inst.dis().filter(|m| m.native.as_ref().is_some_and(|c| c.enters(m, p.regs.pc))).cloned();
         let Some(module) = module else {
-            match interp::run(vm, p, 1) {
-                Status::Yield => left -= NATIVE_SPEEDUP,
+            // The interpreter, until compiled code may take over.
+            let (status, ran) = interp::run_until_native(vm, p, (left / NATIVE_SPEEDUP).max(1) as u32);
+            left -= ran as i64 * NATIVE_SPEEDUP;
+            match status {
+                Status::Yield => {}
                 s => return s,
             }
             continue;

@@ -13,6 +13,8 @@
 //! (then `St::out` says which). Handlers are separate small functions, so
 //! that each is compiled on its own and the loop keeps its few registers.
 
+use std::cell::Cell;
+
 use dis::Opcode as O;
 
 use super::check::Mem;
@@ -89,6 +91,10 @@ pub(crate) struct St<'a> {
     /// (one less than the interpreter code's).
     code: *const XInst,
     len: usize,
+    /// Where in the running module compiled code may be entered, one entry
+    /// a pc and one past the end (`native::Code::stops`), or null: where
+    /// the interpreter stops in mixed mode.
+    stops: *const Cell<bool>,
     vm: &'a mut Vm,
     p: &'a mut Prog,
     cpu: Cpu,
@@ -127,6 +133,8 @@ impl<'a> St<'a> {
     /// A pc past the end of the code becomes the end, where `BadPc` waits.
     fn reload(&mut self) -> *const XInst {
         (self.code, self.len) = self.cpu.xcode();
+        let stops = self.cpu.module().native.as_deref().map(|c| c.stops());
+        self.stops = stops.filter(|s| s.len() > self.len).map_or(std::ptr::null(), |s| s.as_ptr());
         self.fp = self.cpu.fp;
         self.mp = self.cpu.mp;
         self.at_pc(self.cpu.pc.min(self.len))
@@ -606,15 +614,38 @@ fn chan_op(st: &mut St, ip: *const XInst, send: bool) -> *const XInst {
 
 /// Runs thread `p` for at most `budget` instructions.
 pub(crate) fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
+    run_until::<false>(vm, p, budget).0
+}
+
+/// Runs thread `p` for at most `budget` instructions, or `STOPS` until the
+/// next instruction is one where compiled code may be entered (after the
+/// first); returns how it stopped and how many instructions ran.
+pub(crate) fn run_until<const STOPS: bool>(vm: &mut Vm, p: &mut Prog, budget: u32) -> (Status, u32) {
     let mut cpu =
         Cpu { pc: p.regs.pc, fp: p.regs.fp, mp: std::ptr::null_mut(), ml: p.regs.ml, m: std::ptr::null() };
     cpu.enter(p.regs.ml);
     super::resume_alt(p);
-    let mut st = St { fp: cpu.fp, mp: cpu.mp, code: std::ptr::null(), len: 0, vm, p, cpu, out: None };
+    let mut st = St {
+        fp: cpu.fp,
+        mp: cpu.mp,
+        code: std::ptr::null(),
+        len: 0,
+        stops: std::ptr::null(),
+        vm,
+        p,
+        cpu,
+        out: None,
+    };
     let mut ip = st.reload();
     let mut left = budget;
     let status = loop {
         if left == 0 {
+            st.store(ip);
+            break Status::Yield;
+        }
+        // SAFETY: `stops` has an entry for every pc up to the code's
+        // length (`reload` made sure), and `ip` is one of those.
+        if STOPS && !st.stops.is_null() && unsafe { (*st.stops.add(st.pc_of(ip))).get() } && left != budget {
             st.store(ip);
             break Status::Yield;
         }
@@ -639,7 +670,7 @@ pub(crate) fn run(vm: &mut Vm, p: &mut Prog, budget: u32) -> Status {
     st.p.regs.pc = cpu.pc;
     st.p.regs.fp = cpu.fp;
     st.p.regs.ml = cpu.ml;
-    status
+    (status, budget - left)
 }
 
 /// Calls back `$cb!` with the table of fast instructions: a name, the
