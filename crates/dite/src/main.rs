@@ -17,8 +17,9 @@ struct Cli {
 enum Cmd {
     /// Run a module: `init(nil, PROGRAM :: ARGS)`.
     Run {
-        /// Compile mode as in emu: 0 interprets, 1 compiles to native code.
-        #[arg(short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+        /// Compile mode, as in emu: 0 interprets, 1 compiles hot functions
+        /// to native code, 2 every function when it first runs.
+        #[arg(short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
         compile: u8,
         /// Report loading, compilation and collection.
         #[arg(short = 'v')]
@@ -62,8 +63,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
         Cmd::Run { compile, verbose, program, args } => {
             let mut vm = vm::Vm::new(vm::Config { verbose, ..vm::Config::default() });
-            if compile == 1 {
-                vm.set_backend(jit::backend()?);
+            match compile {
+                1 => vm.set_backend(jit::backend_compiling(jit::When::Hot)?),
+                2 => vm.set_backend(jit::backend_compiling(jit::When::FirstRun)?),
+                _ => {}
             }
             let path = program.to_string_lossy().into_owned();
             use std::os::unix::ffi::OsStringExt;

@@ -63,9 +63,38 @@ fn fixtures_interpreted() {
     check_mode("-c0");
 }
 
+/// Every function compiled when it first runs.
 #[test]
 fn fixtures_compiled() {
+    check_mode("-c2");
+}
+
+/// Hot functions compiled, the rest interpreted: the default.
+#[test]
+fn fixtures_compiled_when_hot() {
     check_mode("-c1");
+}
+
+/// `-c1` compiles what runs hot, `run_sieve` for its loops and `fib` for
+/// its calls, and leaves code that runs once (`init`, the dispatch to each
+/// workload) to the interpreter; `-c2` compiles every function that runs.
+#[test]
+fn only_hot_functions_are_compiled() {
+    let dis = root().join("dis/suite.dis");
+    let log = |mode: &str| {
+        let out =
+            common::dite().args(["run", mode, "-v"]).arg(&dis).args(["sieve=1", "fib=15"]).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "sieve 1 78498\nfib 15 610\n");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let hot = log("-c1");
+    assert!(
+        hot.contains("compiled the function at pc 263:") && hot.contains("compiled the function at pc 239:"),
+        "{hot}"
+    );
+    assert!(hot.contains("Suite: 2 of 29 functions compiled"), "{hot}");
+    let all = log("-c2");
+    assert!(all.contains("Suite: 5 of 29 functions compiled"), "{all}");
 }
 
 /// `xmain` raises and catches exceptions across interpreted and compiled
@@ -74,7 +103,7 @@ fn fixtures_compiled() {
 #[test]
 fn exceptions_cross_between_interpreted_and_compiled_code() {
     let dis = root().join("dis/xmain.dis");
-    let out = common::dite().args(["run", "-c1", "-v"]).arg(&dis).output().expect("run dite");
+    let out = common::dite().args(["run", "-c2", "-v"]).arg(&dis).output().expect("run dite");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("jit: XTrap: not compiled (dontcompile)"), "{log}");
     assert!(log.contains("jit: XTrap: compiled") && log.contains("jit: XMain: compiled"), "{log}");
@@ -95,7 +124,7 @@ fn broken_threads_name_the_raising_module() {
         ("spawned", "main done\n", "[$Math] Broken: \"invalid math argument\"\n"),
     ];
     let dis = root().join("dis").join("broken.dis");
-    for mode in ["-c0", "-c1"] {
+    for mode in ["-c0", "-c1", "-c2"] {
         for (arg, stdout, stderr) in cases {
             let out = common::dite().arg("run").arg(mode).arg(&dis).arg(arg).output().expect("run dite");
             assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{arg} ({mode})");
@@ -120,7 +149,7 @@ fn reading_standard_input_blocks_only_the_reader() {
 
     let want = std::fs::read_to_string(root().join("expected/stdin.out")).unwrap();
     let dis = root().join("dis/stdin.dis");
-    for mode in ["-c0", "-c1"] {
+    for mode in ["-c0", "-c1", "-c2"] {
         for section in ["read", "short", "readn", "stream", "stuck"] {
             let mut child = common::dite()
                 .arg("run")

@@ -2,9 +2,10 @@
 //! x86-64 and AArch64 from one translator.
 //!
 //! A module's functions (those the loader found, see `dis::Analysis`) are
-//! compiled each when it first runs, into a mapping of its own. Compiled functions
-//! are resumable (see `vm::native`): the VM's dispatcher enters them at any
-//! instruction and they leave for module calls, blocking, preemption and
+//! compiled each when it is hot or when it first runs (see [`When`]), into a
+//! mapping of its own. Compiled functions are resumable (see `vm::native`):
+//! the VM's dispatcher enters them at any instruction (the interpreter runs
+//! the rest) and they leave for module calls, blocking, preemption and
 //! exceptions, so Dis recursion depth, fairness and exception handling are
 //! the interpreter's. Calls within the module are native calls through a
 //! table of the module's functions, within a bounded native stack.
@@ -17,6 +18,7 @@ mod slots;
 mod translate;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -29,14 +31,37 @@ use vm::native::{Backend, Code, Ctx};
 
 use code::CodeMemory;
 
+/// When a function is compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// Once it is hot: entered [`HOT_CALLS`] times, or its loops have run
+    /// [`HOT_LOOPS`] times in the interpreter. Code that runs once (a
+    /// program's set-up) costs no compile time, which is about a hundred
+    /// times what interpreting an instruction takes.
+    Hot,
+    /// When it first runs: every function a program runs is compiled.
+    FirstRun,
+}
+
+/// Entries of a function that make it hot.
+pub const HOT_CALLS: u32 = 8;
+/// Iterations of a function's loops in the interpreter that make it hot.
+pub const HOT_LOOPS: u32 = 64;
+
 /// The Cranelift backend for the host machine.
 pub struct Jit {
     isa: OwnedTargetIsa,
+    when: When,
 }
 
 impl Jit {
-    /// A JIT for the machine dite runs on.
+    /// A JIT for the machine dite runs on, compiling hot functions.
     pub fn host() -> Result<Jit, String> {
+        Jit::host_compiling(When::Hot)
+    }
+
+    /// A JIT for the machine dite runs on, compiling functions `when`.
+    pub fn host_compiling(when: When) -> Result<Jit, String> {
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
         // Cranelift's IR verifier is a check on our translator: on in debug
@@ -45,7 +70,7 @@ impl Jit {
         flags.set("enable_verifier", verify).map_err(|e| e.to_string())?;
         let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
         let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())?;
-        Ok(Jit { isa })
+        Ok(Jit { isa, when })
     }
 }
 
@@ -68,7 +93,7 @@ impl Jit {
     /// Compiles every function of `m` now, as a run would when each first
     /// runs, and drops the code; for measuring compile cost.
     pub fn compile_all(&self, m: &Module) -> Stats {
-        let code = Compiled::new(self.isa.clone(), m, false);
+        let code = Compiled::new(self.isa.clone(), m, When::FirstRun, false);
         for k in 0..code.entries.len() {
             code.compile_function(m, k);
         }
@@ -85,14 +110,15 @@ impl Backend for Jit {
             }
             return None;
         }
-        Some(Box::new(Compiled::new(self.isa.clone(), m, verbose)))
+        Some(Box::new(Compiled::new(self.isa.clone(), m, self.when, verbose)))
     }
 }
 
 const NONE: (u32, u32) = (u32::MAX, 0);
 
-/// A module's compiled code. Functions compile when they first run (see
-/// [`Code::enters`]): a program pays only for the code it uses.
+/// A module's compiled code. Functions compile when they are hot or first
+/// run (see [`Code::enters`], [`When`]): a program pays only for the code it
+/// uses.
 struct Compiled {
     isa: OwnedTargetIsa,
     verbose: bool,
@@ -108,6 +134,12 @@ struct Compiled {
     facts: translate::ModuleFacts,
     /// Where the interpreter stops in mixed mode ([`Code::stops`]).
     stops: Box<[Cell<bool>]>,
+    /// For each function, how far it is from hot: entries count
+    /// [`HOT_LOOPS`] / [`HOT_CALLS`], loop iterations one.
+    cold: Box<[Cell<u32>]>,
+    /// The loops' first instructions (backward branches' targets), with
+    /// their function's index.
+    loops: HashMap<usize, usize>,
     state: RefCell<State>,
 }
 
@@ -128,7 +160,7 @@ struct State {
 }
 
 impl Compiled {
-    fn new(isa: OwnedTargetIsa, m: &Module, verbose: bool) -> Compiled {
+    fn new(isa: OwnedTargetIsa, m: &Module, when: When, verbose: bool) -> Compiled {
         let entries: Vec<usize> = m.analysis.functions.keys().copied().collect();
         let table: Box<[Cell<glue::Entry>]> =
             entries.iter().map(|_| Cell::new(glue::interpreted as glue::Entry)).collect();
@@ -145,10 +177,23 @@ impl Compiled {
             tried: vec![false; entries.len()],
             stats: Stats::default(),
         };
-        // The interpreter stops at every function's entry, where it may be
-        // compiled, and at the resume points of those compiled.
+        let loops: HashMap<usize, usize> = match when {
+            When::FirstRun => HashMap::new(),
+            When::Hot => entries
+                .iter()
+                .enumerate()
+                .flat_map(|(k, pc)| slots::loop_heads(m, &m.analysis.functions[pc].body).map(move |h| (h, k)))
+                .collect(),
+        };
+        let heat = match when {
+            When::FirstRun => 0,
+            When::Hot => HOT_LOOPS,
+        };
+        let cold = entries.iter().map(|_| Cell::new(heat)).collect();
+        // The interpreter stops where a function may be compiled (entries,
+        // loops) and at the resume points of those compiled.
         let stops: Box<[Cell<bool>]> = (0..=m.code.len()).map(|_| Cell::new(false)).collect();
-        for &pc in &entries {
+        for &pc in entries.iter().chain(loops.keys()) {
             stops[pc].set(true);
         }
         Compiled {
@@ -159,6 +204,8 @@ impl Compiled {
             table,
             facts,
             stops,
+            cold,
+            loops,
             state: RefCell::new(state),
         }
     }
@@ -169,9 +216,20 @@ impl Compiled {
             return;
         }
         self.try_compile(m, k);
-        // The interpreter need stop at the entry only if it is compiled.
-        let entry = self.entries[k];
-        self.stops[entry].set(self.state.borrow().resume[entry] != NONE);
+        // The interpreter need stop at the entry and loops only if they
+        // are compiled.
+        let st = self.state.borrow();
+        let heads = self.loops.iter().filter(|&(_, &f)| f == k).map(|(&pc, _)| pc);
+        for pc in heads.chain([self.entries[k]]) {
+            self.stops[pc].set(st.resume[pc] != NONE);
+        }
+    }
+
+    /// Notes that function `k` ran `heat` more; whether it is now hot.
+    fn warms(&self, k: usize, heat: u32) -> bool {
+        let left = self.cold[k].get().saturating_sub(heat);
+        self.cold[k].set(left);
+        left == 0
     }
 
     fn try_compile(&self, m: &Module, k: usize) {
@@ -232,7 +290,12 @@ impl Code for Compiled {
         if self.state.borrow().resume.get(pc).is_some_and(|r| r.0 != NONE.0) {
             return true;
         }
-        let Some(&k) = self.facts.index.get(&pc) else { return false };
+        let hot = match (self.facts.index.get(&pc), self.loops.get(&pc)) {
+            (Some(&k), _) => self.warms(k, HOT_LOOPS / HOT_CALLS).then_some(k),
+            (None, Some(&k)) => self.warms(k, 1).then_some(k),
+            (None, None) => None,
+        };
+        let Some(k) = hot else { return false };
         self.compile_function(m, k);
         self.state.borrow().resume[pc].0 != NONE.0
     }
@@ -267,7 +330,12 @@ impl Drop for Compiled {
     }
 }
 
-/// The JIT as the VM's backend.
+/// The JIT as the VM's backend, compiling hot functions.
 pub fn backend() -> Result<Box<dyn Backend>, String> {
-    Ok(Box::new(Jit::host()?))
+    backend_compiling(When::Hot)
+}
+
+/// The JIT as the VM's backend, compiling functions `when`.
+pub fn backend_compiling(when: When) -> Result<Box<dyn Backend>, String> {
+    Ok(Box::new(Jit::host_compiling(when)?))
 }

@@ -376,16 +376,25 @@ pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
     slots
 }
 
-/// The pcs of `body` inside its loops: from a backward branch's target to
-/// the branch.
-pub fn in_loops(m: &Module, body: &[usize]) -> HashSet<usize> {
+/// The loops of `body`: each backward branch's target and pc.
+fn loops<'a>(m: &'a Module, body: &'a [usize]) -> impl Iterator<Item = (usize, usize)> + 'a {
     use dis::Opcode as O;
     body.iter()
         .map(|&pc| (pc, &m.code[pc]))
         .filter(|(_, i)| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
         .filter(|&(pc, i)| (i.dst.v as usize) <= pc)
-        .flat_map(|(pc, i)| (i.dst.v as usize..=pc).filter(|p| body.binary_search(p).is_ok()))
-        .collect()
+        .map(|(pc, i)| (i.dst.v as usize, pc))
+}
+
+/// The pcs of `body` inside its loops: from a backward branch's target to
+/// the branch.
+pub fn in_loops(m: &Module, body: &[usize]) -> HashSet<usize> {
+    loops(m, body).flat_map(|(head, end)| (head..=end).filter(|p| body.binary_search(p).is_ok())).collect()
+}
+
+/// The first instructions of `body`'s loops.
+pub fn loop_heads<'a>(m: &'a Module, body: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+    loops(m, body).map(|(head, _)| head)
 }
 
 /// Whether an exception handler of the module covers `pc`: an exception
