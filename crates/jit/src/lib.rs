@@ -36,8 +36,8 @@ use code::CodeMemory;
 pub enum When {
     /// Once it is hot: entered [`HOT_CALLS`] times, or its loops have run
     /// [`HOT_LOOPS`] times in the interpreter. Code that runs once (a
-    /// program's set-up) costs no compile time, which is about a hundred
-    /// times what interpreting an instruction takes.
+    /// program's set-up) costs no compile time: compiling an instruction
+    /// takes as long as interpreting it some thousands of times.
     Hot,
     /// When it first runs: every function a program runs is compiled.
     FirstRun,
