@@ -17,10 +17,14 @@ struct Cli {
 enum Cmd {
     /// Run a module: `init(nil, PROGRAM :: ARGS)`.
     Run {
-        /// Compile mode, as in emu: 0 interprets, 1 compiles hot functions
-        /// to native code, 2 every function when it first runs.
-        #[arg(short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
+        /// Compile mode as in emu: 0 interprets, 1 compiles each function
+        /// to native code when it first runs.
+        #[arg(short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
         compile: u8,
+        /// With -c1, compile only functions that run hot (entered 8 times,
+        /// or looping 64 times): code that runs once is interpreted.
+        #[arg(long)]
+        hot: bool,
         /// Report loading, compilation and collection.
         #[arg(short = 'v')]
         verbose: bool,
@@ -61,12 +65,11 @@ fn in_file<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> String + '_ {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
-        Cmd::Run { compile, verbose, program, args } => {
+        Cmd::Run { compile, hot, verbose, program, args } => {
             let mut vm = vm::Vm::new(vm::Config { verbose, ..vm::Config::default() });
-            match compile {
-                1 => vm.set_backend(jit::backend_compiling(jit::When::Hot)?),
-                2 => vm.set_backend(jit::backend_compiling(jit::When::FirstRun)?),
-                _ => {}
+            if compile == 1 {
+                let when = if hot { jit::When::Hot } else { jit::When::FirstRun };
+                vm.set_backend(jit::backend_compiling(when)?);
             }
             let path = program.to_string_lossy().into_owned();
             use std::os::unix::ffi::OsStringExt;

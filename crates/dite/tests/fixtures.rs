@@ -20,15 +20,15 @@ fn manifest() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, String) {
+fn run(mode: &[&str], name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, String) {
     let dis = root().join("dis").join(format!("{name}.dis"));
     let args: Vec<String> = args
         .iter()
         .map(|a| if a == "TMP" { scratch.to_string_lossy().into_owned() } else { a.clone() })
         .collect();
-    let out = common::dite().arg("run").arg(mode).arg(&dis).args(&args).output().expect("run dite");
+    let out = common::dite().arg("run").args(mode).arg(&dis).args(&args).output().expect("run dite");
     // A signal (a crash) is never a program's outcome.
-    assert!(out.status.code().is_some(), "{name} ({mode}): dite died: {:?}", out.status);
+    assert!(out.status.code().is_some(), "{name} ({mode:?}): dite died: {:?}", out.status);
     (out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
@@ -36,20 +36,21 @@ fn run(mode: &str, name: &str, args: &[String], scratch: &Path) -> (Vec<u8>, Str
 /// today, so this list shrinks as they land.
 const PENDING: &[&str] = &[];
 
-fn check_mode(mode: &str) {
+fn check_mode(mode: &[&str]) {
     let mut failures = Vec::new();
     for (name, args) in manifest() {
-        let scratch = std::env::temp_dir().join(format!("dite-fixture-{name}{mode}-{}", std::process::id()));
+        let tag = mode.concat();
+        let scratch = std::env::temp_dir().join(format!("dite-fixture-{name}{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&scratch).unwrap();
         let (stdout, stderr) = run(mode, &name, &args, &scratch);
         let _ = std::fs::remove_dir_all(&scratch);
         let want = std::fs::read(root().join("expected").join(format!("{name}.out"))).unwrap();
         let pending = PENDING.contains(&name.as_str());
         if pending && stdout == want {
-            failures.push(format!("{name} ({mode}): passes now; take it off PENDING"));
+            failures.push(format!("{name} ({mode:?}): passes now; take it off PENDING"));
         } else if !pending && stdout != want {
             failures.push(format!(
-                "{name} ({mode}): output differs\n--- got\n{}\n--- want\n{}\n--- stderr\n{stderr}",
+                "{name} ({mode:?}): output differs\n--- got\n{}\n--- want\n{}\n--- stderr\n{stderr}",
                 String::from_utf8_lossy(&stdout),
                 String::from_utf8_lossy(&want)
             ));
@@ -60,40 +61,47 @@ fn check_mode(mode: &str) {
 
 #[test]
 fn fixtures_interpreted() {
-    check_mode("-c0");
+    check_mode(&["-c0"]);
 }
 
 /// Every function compiled when it first runs.
 #[test]
 fn fixtures_compiled() {
-    check_mode("-c2");
+    check_mode(&["-c1"]);
 }
 
-/// Hot functions compiled, the rest interpreted: the default.
+/// Hot functions compiled, the rest interpreted.
 #[test]
 fn fixtures_compiled_when_hot() {
-    check_mode("-c1");
+    check_mode(&["-c1", "--hot"]);
 }
 
-/// `-c1` compiles what runs hot, `run_sieve` for its loops and `fib` for
+/// `--hot` compiles what runs hot, `run_sieve` for its loops and `fib` for
 /// its calls, and leaves code that runs once (`init`, the dispatch to each
-/// workload) to the interpreter; `-c2` compiles every function that runs.
+/// workload) to the interpreter; plain `-c1` compiles every function that
+/// runs.
 #[test]
 fn only_hot_functions_are_compiled() {
     let dis = root().join("dis/suite.dis");
-    let log = |mode: &str| {
-        let out =
-            common::dite().args(["run", mode, "-v"]).arg(&dis).args(["sieve=1", "fib=15"]).output().unwrap();
+    let log = |mode: &[&str]| {
+        let out = common::dite()
+            .arg("run")
+            .args(mode)
+            .arg("-v")
+            .arg(&dis)
+            .args(["sieve=1", "fib=15"])
+            .output()
+            .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "sieve 1 78498\nfib 15 610\n");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let hot = log("-c1");
+    let hot = log(&["-c1", "--hot"]);
     assert!(
         hot.contains("compiled the function at pc 263:") && hot.contains("compiled the function at pc 239:"),
         "{hot}"
     );
     assert!(hot.contains("Suite: 2 of 29 functions compiled"), "{hot}");
-    let all = log("-c2");
+    let all = log(&["-c1"]);
     assert!(all.contains("Suite: 5 of 29 functions compiled"), "{all}");
 }
 
@@ -103,7 +111,7 @@ fn only_hot_functions_are_compiled() {
 #[test]
 fn exceptions_cross_between_interpreted_and_compiled_code() {
     let dis = root().join("dis/xmain.dis");
-    let out = common::dite().args(["run", "-c2", "-v"]).arg(&dis).output().expect("run dite");
+    let out = common::dite().args(["run", "-c1", "-v"]).arg(&dis).output().expect("run dite");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("jit: XTrap: not compiled (dontcompile)"), "{log}");
     assert!(log.contains("jit: XTrap: compiled") && log.contains("jit: XMain: compiled"), "{log}");
@@ -124,11 +132,11 @@ fn broken_threads_name_the_raising_module() {
         ("spawned", "main done\n", "[$Math] Broken: \"invalid math argument\"\n"),
     ];
     let dis = root().join("dis").join("broken.dis");
-    for mode in ["-c0", "-c1", "-c2"] {
+    for mode in [&["-c0"][..], &["-c1"], &["-c1", "--hot"]] {
         for (arg, stdout, stderr) in cases {
-            let out = common::dite().arg("run").arg(mode).arg(&dis).arg(arg).output().expect("run dite");
-            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{arg} ({mode})");
-            assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{arg} ({mode})");
+            let out = common::dite().arg("run").args(mode).arg(&dis).arg(arg).output().expect("run dite");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{arg} ({mode:?})");
+            assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{arg} ({mode:?})");
         }
     }
 }
@@ -149,11 +157,11 @@ fn reading_standard_input_blocks_only_the_reader() {
 
     let want = std::fs::read_to_string(root().join("expected/stdin.out")).unwrap();
     let dis = root().join("dis/stdin.dis");
-    for mode in ["-c0", "-c1", "-c2"] {
+    for mode in [&["-c0"][..], &["-c1"], &["-c1", "--hot"]] {
         for section in ["read", "short", "readn", "stream", "stuck"] {
             let mut child = common::dite()
                 .arg("run")
-                .arg(mode)
+                .args(mode)
                 .arg(&dis)
                 .arg(section)
                 .stdin(Stdio::piped())
@@ -183,7 +191,7 @@ fn reading_standard_input_blocks_only_the_reader() {
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         let _ = child.kill();
                         panic!(
-                            "stdin {section} ({mode}): timed out; output so far:\n{}",
+                            "stdin {section} ({mode:?}): timed out; output so far:\n{}",
                             String::from_utf8_lossy(&out)
                         );
                     }
@@ -201,15 +209,15 @@ fn reading_standard_input_blocks_only_the_reader() {
             child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
             let status = child.wait().unwrap();
             if section == "stuck" {
-                assert_eq!(status.code(), Some(2), "stdin {section} ({mode})");
+                assert_eq!(status.code(), Some(2), "stdin {section} ({mode:?})");
                 assert_eq!(stderr, "dite: deadlock: every thread is blocked\n");
             } else {
-                assert!(status.success(), "stdin {section} ({mode}): {status:?}\n{stderr}");
+                assert!(status.success(), "stdin {section} ({mode:?}): {status:?}\n{stderr}");
             }
             let head = format!("== {section}\n");
             let start = want.find(&head).expect("section") + head.len();
             let end = want[start..].find("== ").map_or(want.len(), |k| start + k);
-            assert_eq!(String::from_utf8_lossy(&out), &want[start..end], "stdin {section} ({mode})");
+            assert_eq!(String::from_utf8_lossy(&out), &want[start..end], "stdin {section} ({mode:?})");
         }
     }
 }

@@ -55,9 +55,10 @@ pub struct Jit {
 }
 
 impl Jit {
-    /// A JIT for the machine dite runs on, compiling hot functions.
+    /// A JIT for the machine dite runs on, compiling every function when it
+    /// first runs.
     pub fn host() -> Result<Jit, String> {
-        Jit::host_compiling(When::Hot)
+        Jit::host_compiling(When::FirstRun)
     }
 
     /// A JIT for the machine dite runs on, compiling functions `when`.
@@ -330,9 +331,10 @@ impl Drop for Compiled {
     }
 }
 
-/// The JIT as the VM's backend, compiling hot functions.
+/// The JIT as the VM's backend, compiling every function when it first
+/// runs.
 pub fn backend() -> Result<Box<dyn Backend>, String> {
-    backend_compiling(When::Hot)
+    backend_compiling(When::FirstRun)
 }
 
 /// The JIT as the VM's backend, compiling functions `when`.

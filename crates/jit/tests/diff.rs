@@ -71,7 +71,7 @@ fn run(path: &Path, jit: bool) -> Run {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut vm = Vm::with_output(Config::default(), Box::new(out.clone()));
         if jit {
-            vm.set_backend(jit::backend_compiling(jit::When::FirstRun).expect("a JIT for this host"));
+            vm.set_backend(jit::backend().expect("a JIT for this host"));
         }
         let path = path.to_string_lossy().into_owned();
         let outcome = vm.run_program(&path, std::slice::from_ref(&path)).expect("the module loads");

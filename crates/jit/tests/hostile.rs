@@ -6,7 +6,5 @@ mod common;
 
 #[test]
 fn computed_addresses_are_checked_in_compiled_code() {
-    common::hostile::check(|src| {
-        common::run_asm_with(src, &[], Some(jit::backend_compiling(jit::When::FirstRun).expect("a JIT"))).1
-    });
+    common::hostile::check(|src| common::run_asm_with(src, &[], Some(jit::backend().expect("a JIT"))).1);
 }

@@ -9,11 +9,7 @@ use vm::Outcome;
 include!("../../vm/tests/programs.rs");
 
 fn run_jit(src: &str) -> (String, Outcome, vm::Vm) {
-    common::run_asm_with(
-        src,
-        &[],
-        Some(jit::backend_compiling(jit::When::FirstRun).expect("a JIT for this host")),
-    )
+    common::run_asm_with(src, &[], Some(jit::backend().expect("a JIT for this host")))
 }
 
 #[test]
@@ -25,7 +21,7 @@ fn recursion_a_million_deep_in_compiled_code() {
 #[test]
 fn runaway_recursion_and_allocation_raise_out_of_memory_in_compiled_code() {
     let config = vm::Config { heap_limit: Some(SMALL_HEAP), ..vm::Config::default() };
-    let jit = || Some(jit::backend_compiling(jit::When::FirstRun).expect("a JIT for this host"));
+    let jit = || Some(jit::backend().expect("a JIT for this host"));
     let (_, outcome, _) = common::run_asm_config(&recursion(100_000_000), &[], config.clone(), jit());
     assert_eq!(outcome, Outcome::Broken("out of memory: main".into()));
     let (_, outcome, vm) = common::run_asm_config(RUNAWAY_LIST, &[], config, jit());
@@ -76,8 +72,7 @@ fn small_modules_compile_and_raise() {
     let m = dis::asm::assemble(src).unwrap();
     let loaded = dis::load(&dis::write::encode(&m).unwrap(), dis::WordSize::W8).unwrap();
     let module = vm::module::Module::new("zdiv", loaded);
-    let code =
-        vm::native::Backend::compile(&*jit::backend_compiling(jit::When::FirstRun).unwrap(), &module, false);
+    let code = vm::native::Backend::compile(&*jit::backend().unwrap(), &module, false);
     assert!(code.is_some_and(|c| c.enters(&module, 0)), "compiled");
     assert_eq!(run_jit(src).1, Outcome::Broken("zero divide".into()));
 }
