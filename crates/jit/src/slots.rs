@@ -327,11 +327,10 @@ impl Indexing {
 /// `movm` or `recv` operand, lent result slots aside), so that nothing but
 /// the function's own stores and the runtime changes them; the translator
 /// forgets what it knows at both. Each comes with how the function
-/// indexes it.
-pub fn arrays(m: &Module, body: &[usize]) -> Vec<(i64, Indexing)> {
+/// indexes it. `looping` holds the pcs inside loops ([`in_loops`]).
+pub fn arrays(m: &Module, body: &[usize], looping: &HashSet<usize>) -> Vec<(i64, Indexing)> {
     use dis::Opcode as O;
     let lending_is_safe = !may_find_lent_slots(m, body);
-    let looping = in_loops(m, body);
     let mut uses: HashMap<i64, (usize, Option<Indexing>)> = HashMap::new();
     // The least offset an address reaches from.
     let mut reached = i64::MAX;

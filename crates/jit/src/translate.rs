@@ -328,7 +328,8 @@ impl<'a> Translator<'a> {
             slots.iter().enumerate().filter(|(_, c)| c.written).fold(BUDGET, |w, (k, _)| w | 1 << k);
         let cached = slots.iter().map(|c| (c.off, b.declare_var(c.ty), c.ty)).collect();
         let reloads = slots::reloads(m, entry_pc, body, &slots);
-        let arrays = slots::arrays(m, body)
+        let looping = slots::in_loops(m, body);
+        let arrays = slots::arrays(m, body, &looping)
             .into_iter()
             .map(|(off, how)| {
                 let mut var = || b.declare_var(I64);
@@ -371,7 +372,7 @@ impl<'a> Translator<'a> {
             lending: None,
             facts,
             entry,
-            looping: slots::in_loops(m, body),
+            looping,
             hoisted: HashMap::new(),
             cached,
             reloads,
