@@ -248,8 +248,8 @@ impl Compiled {
             Ok(mem) => mem,
             Err(e) => return self.report_fallback(f.entry, &format!("cannot map code: {e}")),
         };
-        // SAFETY: the mapping starts with a function of signature `Entry`,
-        // and `self` owns the mapping for as long as the table is used.
+        // `self` owns the mapping for as long as the table is used.
+        // SAFETY: the mapping starts with a function of signature `Entry`.
         self.table[k].set(unsafe { std::mem::transmute::<*const u8, glue::Entry>(mem.addr(0)) });
         st.memory.push(mem);
         for (idx, &pc) in t.resume.iter().enumerate() {

@@ -643,8 +643,8 @@ pub(crate) fn run_until<const STOPS: bool>(vm: &mut Vm, p: &mut Prog, budget: u3
             st.store(ip);
             break Status::Yield;
         }
-        // SAFETY: `stops` has an entry for every pc up to the code's
-        // length (`reload` made sure), and `ip` is one of those.
+        // `reload` made sure `stops` has an entry for every pc up to the code's length.
+        // SAFETY: `ip` is an instruction of the code, so its pc has an entry.
         if STOPS && !st.stops.is_null() && unsafe { (*st.stops.add(st.pc_of(ip))).get() } && left != budget {
             st.store(ip);
             break Status::Yield;
