@@ -63,6 +63,22 @@ fn operands(i: &Inst) -> impl Iterator<Item = (&Opnd, Kind)> {
         .filter_map(|(o, slot)| slot.kind().map(|kind| (o, kind)))
 }
 
+/// Where `i` branches within its function, if it does: calls and spawns
+/// name a target too, but control comes back (or never leaves).
+pub fn branch_target(i: &Inst) -> Option<usize> {
+    use dis::Opcode as O;
+    (i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
+        .then_some(i.dst.v as usize)
+}
+
+/// Where control may go after instruction `i` at `pc`: the next
+/// instruction unless `i` never falls through, and its branch target.
+fn successors(pc: usize, i: &Inst) -> impl Iterator<Item = usize> {
+    use dis::Opcode as O;
+    let falls = !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise);
+    falls.then_some(pc + 1).into_iter().chain(branch_target(i))
+}
+
 /// Whether `i` is `lea X(fp), REG_RET(f(fp))`: the address of a slot
 /// handed to a callee for its result.
 fn lends_result_slot(i: &Inst) -> bool {
@@ -183,14 +199,7 @@ fn may_find_lent_slots(m: &Module, body: &[usize]) -> bool {
         if !step(i, &mut frames, &mut lent) {
             return true;
         }
-        let mut next = Vec::new();
-        if !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise) {
-            next.push(body[k] + 1);
-        }
-        if i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn) {
-            next.push(i.dst.v as usize);
-        }
-        for pc in next {
+        for pc in successors(body[k], i) {
             let Some(&n) = at.get(&pc) else { continue };
             let merged = match &state[n] {
                 None => (frames.clone(), lent.clone()),
@@ -377,12 +386,7 @@ pub fn arrays(m: &Module, body: &[usize], looping: &HashSet<usize>) -> Vec<(i64,
 
 /// The loops of `body`: each backward branch's target and pc.
 fn loops<'a>(m: &'a Module, body: &'a [usize]) -> impl Iterator<Item = (usize, usize)> + 'a {
-    use dis::Opcode as O;
-    body.iter()
-        .map(|&pc| (pc, &m.code[pc]))
-        .filter(|(_, i)| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
-        .filter(|&(pc, i)| (i.dst.v as usize) <= pc)
-        .map(|(pc, i)| (i.dst.v as usize, pc))
+    body.iter().filter_map(|&pc| branch_target(&m.code[pc]).filter(|&t| t <= pc).map(|t| (t, pc)))
 }
 
 /// The pcs of `body` inside its loops: from a backward branch's target to
@@ -428,12 +432,7 @@ pub struct Reloads {
 pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> Reloads {
     use dis::Opcode as O;
     let all: u64 = if cached.len() >= 64 { !0 } else { (1u64 << cached.len()) - 1 };
-    let targets: Vec<usize> = body
-        .iter()
-        .map(|&pc| &m.code[pc])
-        .filter(|i| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
-        .map(|i| i.dst.v as usize)
-        .collect();
+    let targets: Vec<usize> = body.iter().filter_map(|&pc| branch_target(&m.code[pc])).collect();
     // Handlers too: entered with what memory holds, and from the code
     // before them with what the variables hold.
     let handlers: Vec<usize> = m
@@ -510,17 +509,7 @@ pub fn reloads(m: &Module, entry: usize, body: &[usize], cached: &[Cached]) -> R
     let at: HashMap<usize, usize> = body.iter().enumerate().map(|(k, &pc)| (pc, k)).collect();
     let succs: Vec<Vec<usize>> = body
         .iter()
-        .map(|&pc| {
-            let i = &m.code[pc];
-            let mut next = Vec::new();
-            if !matches!(i.op, O::Jmp | O::Ret | O::Exit | O::Raise) {
-                next.push(pc + 1);
-            }
-            if i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn) {
-                next.push(i.dst.v as usize);
-            }
-            next.into_iter().filter_map(|n| at.get(&n).copied()).collect()
-        })
+        .map(|&pc| successors(pc, &m.code[pc]).filter_map(|n| at.get(&n).copied()).collect())
         .collect();
     // Dirty: written on some path since the last load (forwards; entries
     // from the dispatcher start clean).

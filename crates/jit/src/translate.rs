@@ -25,7 +25,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{self, TargetIsa};
 use cranelift_codegen::{ir, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use dis::{Kind, Opcode as O, Slot};
+use dis::Opcode as O;
 use vm::module::{Inst, Mode, Module, Opnd};
 use vm::native::{self, CTX_BUDGET, CTX_FP, CTX_MP, CTX_PC, CTX_SHADOW, CTX_STACK, CTX_STACK_FLOOR};
 use vm::shadow::{self, Access};
@@ -341,12 +341,7 @@ impl<'a> Translator<'a> {
             .collect();
         let budget = b.declare_var(I64);
         // Where inline branches join the instruction before.
-        let joins: HashSet<usize> = body
-            .iter()
-            .map(|&pc| &m.code[pc])
-            .filter(|i| i.op.info().dst == Slot::Req(Kind::Target) && !matches!(i.op, O::Call | O::Spawn))
-            .map(|i| i.dst.imm() as usize)
-            .collect();
+        let joins: HashSet<usize> = body.iter().filter_map(|&pc| slots::branch_target(&m.code[pc])).collect();
         let mut resume_at = BTreeSet::from([entry_pc]);
         for h in m.image.handlers.iter().flatten() {
             if body.iter().any(|&pc| (h.pc1 as usize..h.pc2 as usize).contains(&pc)) {
